@@ -1,0 +1,77 @@
+"""Settings: read from SEXTANT_* environment variables, overridden by command-line options.
+
+Every setting is documented here, in the field's description; `sextant --help` and the
+README list them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+DATABASE_FILE = "sextant.duckdb"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEXTANT_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("sextant-data"),
+        description="Folder holding the store (sextant.duckdb) and its journal.",
+    )
+    timezone: str = Field(
+        default="UTC",
+        description="IANA time zone used to bucket days, weeks and months by default.",
+    )
+    week_start: Weekday = Field(
+        default="monday",
+        description="First day of the week for weekly buckets, cohorts and presets.",
+    )
+    engine: Literal["duckdb"] = Field(
+        default="duckdb",
+        description="Query engine holding the canonical store.",
+    )
+    duckdb_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="Threads DuckDB may use; unset means one per core.",
+    )
+    duckdb_memory_limit: str | None = Field(
+        default=None,
+        description="DuckDB memory limit such as '4GB'; unset means DuckDB's default (80% of RAM).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Paris'"
+            ) from exc
+        return value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / DATABASE_FILE
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit (non-None) overrides on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,1 @@
+"""The canonical store: schema, migrations, identity and the engines that hold the data."""

@@ -1,0 +1,322 @@
+"""The embedded DuckDB engine: one file, `sextant.duckdb`, in the data directory.
+
+The process that opens the file owns it (DuckDB allows one writer process). Every
+connection runs in UTC so that stored instants never shift; queries bucket by an explicit
+time zone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from sextant.errors import InvalidInput, SextantError, StoreError
+from sextant.store.engine import TRUNCATED, Batches, Params, iter_batches
+from sextant.store.migrations import AddColumn, CreateTable, pending
+from sextant.store.schema import LATEST_VERSION, Column, Table, Type, table
+
+DUCKDB_TYPES = {
+    Type.TEXT: "VARCHAR",
+    Type.BIGINT: "BIGINT",
+    Type.INTEGER: "INTEGER",
+    Type.DOUBLE: "DOUBLE",
+    Type.BOOLEAN: "BOOLEAN",
+    Type.TIMESTAMP: "TIMESTAMPTZ",
+    Type.DATE: "DATE",
+    Type.MONEY: "DECIMAL(18, 2)",
+    Type.JSON: "JSON",
+}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _column_ddl(col: Column) -> str:
+    return f"{_q(col.name)} {DUCKDB_TYPES[col.type]}" + (" NOT NULL" if col.required else "")
+
+
+class DuckDBEngine:
+    name = "duckdb"
+    dialect = "duckdb"
+    capabilities = frozenset({"qualify", "asof_join", "list_aggregates"})
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        migrate: bool = True,
+    ) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        config: dict[str, str | int] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if self.path is not None and not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only and self.path is not None and not self.path.exists():
+            raise StoreError(
+                "store_missing",
+                f"no store at {self.path}",
+                field="data_dir",
+                hint="run `sextant generate` or `sextant import` first, or pass --data-dir",
+            )
+        try:
+            self._con = duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            raise _open_error(Path(path), exc) from None
+        self._con.execute("SET TimeZone = 'UTC'")  # needs ICU, which loads after connect
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._tx_owner: int | None = None
+        self._ensure_meta()
+        if migrate and not read_only:
+            self.migrate()
+        elif self.schema_version() > LATEST_VERSION:
+            raise _too_new(self.schema_version())
+
+    # --- queries -------------------------------------------------------------------------
+
+    def execute(
+        self,
+        query: exp.Expression | str,
+        params: Params = None,
+        *,
+        max_rows: int | None = None,
+        timeout: float | None = None,
+    ) -> pa.Table:
+        sql = query.sql(dialect=self.dialect) if isinstance(query, exp.Expression) else query
+        # Inside this thread's transaction the statement must see its uncommitted writes;
+        # anywhere else a cursor of its own lets reads run in parallel.
+        in_tx = self._tx_owner == threading.get_ident()
+        cur = self._con if in_tx else self._con.cursor()
+        timer = threading.Timer(timeout, cur.interrupt) if timeout else None
+        try:
+            if timer:
+                timer.start()
+            rel = cur.sql(sql, params=params) if params else cur.sql(sql)
+            if rel is None:  # a statement without rows
+                return pa.table({})
+            reader = rel.to_arrow_reader(batch_size=65_536)
+            return reader.read_all() if max_rows is None else _capped(reader, max_rows)
+        except duckdb.InterruptException:
+            raise StoreError(
+                "query_timeout",
+                f"query stopped after {timeout:g} s",
+                hint="narrow the date range or filters",
+            ) from None
+        finally:
+            if timer:
+                timer.cancel()
+            if not in_tx:
+                cur.close()
+
+    # --- writes --------------------------------------------------------------------------
+
+    def append(self, table_name: str, data: Batches, *, dedupe: bool = True) -> int:
+        spec = table(table_name)
+        stored = 0
+        with self.transaction():
+            for batch in iter_batches(data):
+                if batch.num_rows:
+                    stored += self._append_batch(spec, batch, dedupe)
+            if stored:
+                self._bump_data_version()
+        return stored
+
+    def _append_batch(self, spec: Table, batch: pa.RecordBatch, dedupe: bool) -> int:
+        batch = conform(spec, batch)
+        names = ", ".join(_q(n) for n in batch.schema.names)
+        source = "__sextant_batch"
+        if dedupe and spec.key:
+            key = ", ".join(_q(k) for k in spec.key)
+            match = " AND ".join(f"t.{_q(k)} = b.{_q(k)}" for k in spec.key)
+            select = (
+                f"SELECT {names} FROM {source} b "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {_q(spec.name)} t WHERE {match}) "
+                f"QUALIFY row_number() OVER (PARTITION BY {key}) = 1"
+            )
+        else:
+            select = f"SELECT {names} FROM {source}"
+        self._con.register(source, batch)
+        try:
+            inserted = self._con.execute(f"INSERT INTO {_q(spec.name)} ({names}) {select}")
+            return inserted.fetchone()[0]
+        except duckdb.ConstraintException as exc:
+            raise InvalidInput("constraint_violation", str(exc), field=spec.name) from None
+        finally:
+            self._con.unregister(source)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._tx_owner is not None:  # nested: the outer transaction decides
+                yield
+                return
+            self._con.execute("BEGIN TRANSACTION")
+            self._tx_owner = threading.get_ident()
+            try:
+                yield
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            else:
+                self._con.execute("COMMIT")
+            finally:
+                self._tx_owner = None
+
+    # --- schema and versions ---------------------------------------------------------------
+
+    def _ensure_meta(self) -> None:
+        if self.read_only:
+            return
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER NOT NULL, description VARCHAR, applied_at TIMESTAMPTZ)"
+        )
+        self._con.execute("CREATE TABLE IF NOT EXISTS store_state (data_version BIGINT NOT NULL)")
+        if self._con.execute("SELECT count(*) FROM store_state").fetchone()[0] == 0:
+            self._con.execute("INSERT INTO store_state VALUES (0)")
+
+    def schema_version(self) -> int:
+        exists = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()[0]
+        if not exists:
+            return 0
+        return self._con.execute(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations"
+        ).fetchone()[0]
+
+    def migrate(self, target: int | None = None) -> list[int]:
+        current = self.schema_version()
+        if current > LATEST_VERSION:
+            raise _too_new(current)
+        applied = []
+        for m in pending(current, target or LATEST_VERSION):
+            with self.transaction():
+                for step in m.steps:
+                    self._con.execute(_ddl(step))
+                self._con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, now())", [m.version, m.description]
+                )
+            applied.append(m.version)
+        return applied
+
+    def table_columns(self, name: str) -> list[str]:
+        rows = self._con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [name],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    @property
+    def data_version(self) -> int:
+        with self._lock:
+            return self._con.execute("SELECT data_version FROM store_state").fetchone()[0]
+
+    def _bump_data_version(self) -> None:
+        self._con.execute("UPDATE store_state SET data_version = data_version + 1")
+
+    def mark_written(self) -> None:
+        """Bump the data version after writes made with `execute` (identity merges)."""
+        with self._lock:
+            self._bump_data_version()
+
+    def checkpoint(self) -> None:
+        with self._lock:
+            self._con.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> DuckDBEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def conform(spec: Table, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Cast `batch` to the canonical types of `spec`, refusing unknown or missing columns."""
+    known = {c.name: c for c in spec.columns}
+    unknown = [n for n in batch.schema.names if n not in known]
+    if unknown:
+        raise InvalidInput(
+            "unknown_column",
+            f"table {spec.name!r} has no column {unknown[0]!r}",
+            field=unknown[0],
+        )
+    missing = [c for c in spec.required if c not in batch.schema.names]
+    if missing:
+        raise InvalidInput(
+            "missing_column",
+            f"table {spec.name!r} needs column {missing[0]!r}",
+            field=missing[0],
+        )
+    target = pa.schema([pa.field(n, spec.arrow_schema().field(n).type) for n in batch.schema.names])
+    try:
+        return batch.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InvalidInput("bad_type", f"{spec.name}: {exc}", field=spec.name) from None
+
+
+def _ddl(step: CreateTable | AddColumn) -> str:
+    if isinstance(step, CreateTable):
+        cols = ", ".join(_column_ddl(c) for c in step.columns)
+        return f"CREATE TABLE IF NOT EXISTS {_q(step.table.name)} ({cols})"
+    return (
+        f"ALTER TABLE {_q(step.table.name)} ADD COLUMN IF NOT EXISTS "
+        f"{_q(step.column.name)} {DUCKDB_TYPES[step.column.type]}"
+    )
+
+
+def _capped(reader: pa.RecordBatchReader, max_rows: int) -> pa.Table:
+    batches, rows, truncated = [], 0, False
+    for batch in reader:
+        if rows + batch.num_rows > max_rows:
+            batches.append(batch.slice(0, max_rows - rows))
+            truncated = True
+            break
+        batches.append(batch)
+        rows += batch.num_rows
+    result = pa.Table.from_batches(batches, schema=reader.schema)
+    if truncated:
+        result = result.replace_schema_metadata(
+            {**(result.schema.metadata or {}), TRUNCATED: b"true"}
+        )
+    return result
+
+
+def _open_error(path: Path, exc: Exception) -> SextantError:
+    text = str(exc)
+    if "lock" in text.lower():
+        return StoreError(
+            "store_locked",
+            f"the store {path} is in use by another Sextant process",
+            field="data_dir",
+            hint="stop that process (for example `sextant serve`) or use another --data-dir",
+        )
+    return StoreError("store_unreadable", f"cannot open the store {path}: {text}", field="data_dir")
+
+
+def _too_new(version: int) -> StoreError:
+    return StoreError(
+        "schema_too_new",
+        f"the store is at schema version {version}, newer than this Sextant "
+        f"(which knows up to {LATEST_VERSION})",
+        field="data_dir",
+        hint="upgrade Sextant",
+    )

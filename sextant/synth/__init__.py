@@ -1,0 +1,1 @@
+"""Synthetic data: a realistic, deterministic data set for demos, tests and benchmarks."""
