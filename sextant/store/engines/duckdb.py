@@ -71,11 +71,12 @@ class DuckDBEngine:
                 field="data_dir",
                 hint="run `sextant generate` or `sextant import` first, or pass --data-dir",
             )
-        try:
-            self._con = duckdb.connect(str(path), read_only=read_only, config=config)
-        except duckdb.IOException as exc:
-            raise _open_error(Path(path), exc) from None
-        self._con.execute("SET TimeZone = 'UTC'")  # needs ICU, which loads after connect
+        self._con = _connect(path, read_only, config)
+        if read_only and migrate and _version(self._con) < LATEST_VERSION:
+            # An old file is upgraded once by a short writable open, then read as asked.
+            self._con.close()
+            DuckDBEngine(path, threads=threads, memory_limit=memory_limit).close()
+            self._con = _connect(path, read_only, config)
         self.read_only = read_only
         self._lock = threading.RLock()
         self._tx_owner: int | None = None
@@ -189,14 +190,7 @@ class DuckDBEngine:
             self._con.execute("INSERT INTO store_state VALUES (0)")
 
     def schema_version(self) -> int:
-        exists = self._con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ).fetchone()[0]
-        if not exists:
-            return 0
-        return self._con.execute(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations"
-        ).fetchone()[0]
+        return _version(self._con)
 
     def migrate(self, target: int | None = None) -> list[int]:
         current = self.schema_version()
@@ -281,6 +275,24 @@ def _ddl(step: CreateTable | AddColumn) -> str:
         f"ALTER TABLE {_q(step.table.name)} ADD COLUMN IF NOT EXISTS "
         f"{_q(step.column.name)} {DUCKDB_TYPES[step.column.type]}"
     )
+
+
+def _connect(path: Path | str, read_only: bool, config: dict) -> duckdb.DuckDBPyConnection:
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.Error as exc:
+        raise _open_error(Path(path), exc) from None
+    con.execute("SET TimeZone = 'UTC'")  # needs ICU, which loads only after connect
+    return con
+
+
+def _version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
 
 
 def _capped(reader: pa.RecordBatchReader, max_rows: int) -> pa.Table:

@@ -1,0 +1,1 @@
+"""Wire formats and files -> validated rows of the canonical tables."""
