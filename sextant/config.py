@@ -56,6 +56,28 @@ class Settings(BaseSettings):
         description="DuckDB memory limit such as '4GB'; unset means DuckDB's default (80% of RAM).",
     )
 
+    host: str = Field(default="127.0.0.1", description="Address `sextant serve` binds.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port `sextant serve` binds.")
+    max_body_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest capture request body, after decompression (413 above it).",
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A request body slower than this gets 408."
+    )
+    max_event_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest single event (rejected above it)."
+    )
+    max_property_depth: int = Field(
+        default=20, ge=1, description="Deepest nesting of objects and arrays in properties."
+    )
+    max_backlog: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Events accepted but not yet stored before capture answers 503.",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -70,6 +92,15 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / DATABASE_FILE
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.data_dir / "journal"
+
+    @property
+    def server_file(self) -> Path:
+        """Written by a running server: its pid, address and local control token."""
+        return self.data_dir / "server.json"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -28,7 +28,7 @@ def demo_command(
         written, seconds = build_dataset(settings, SynthConfig(seed=seed), replace=True)
         console.print(f"Done: {sum(written.values()):,} rows in {seconds:.1f} s.")
     with engine_for(settings, read_only=True) as engine:
-        render(summarize(engine, settings.timezone, settings.database_path))
+        render(summarize(engine, settings.timezone, settings.database_path).as_dict())
     console.print(
         "\nNext: `.venv/bin/sextant info --json` for machines, "
         "`.venv/bin/sextant import FILE --table events` to add your own data."

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from sextant.cli.common import DataDir, console, engine_for, progress_bar, settings_for
+from sextant.cli.common import DataDir, console, progress_bar, settings_for
+from sextant.cli.remote import call, local_or_remote
 from sextant.errors import InvalidInput, Problem
 from sextant.ingest.files import ImportReport, import_file, importable_table
 from sextant.ingest.readers import FORMATS, inspect
+from sextant.store.engine import Engine
 
 SHOWN_PROBLEMS = 20
 
@@ -59,10 +62,24 @@ def import_command(
     importable_table(table)
     _, total = inspect(file, file_format)  # file errors before the store is opened or created
     settings = settings_for(data_dir)
-    with engine_for(settings) as engine, progress_bar(f"Importing {file.name}", total) as advance:
-        report = import_file(
-            engine, file, table, mapping, file_format=file_format, progress=advance
-        )
+
+    def local(engine: Engine) -> ImportReport:
+        with progress_bar(f"Importing {file.name}", total) as advance:
+            return import_file(
+                engine, file, table, mapping, file_format=file_format, progress=advance
+            )
+
+    def remote(server: dict) -> ImportReport:
+        request = {
+            "path": str(file.resolve()),
+            "table": table,
+            "mapping": mapping,
+            "file_format": file_format,
+        }
+        answer = call(server, "POST", "/api/v1/imports", json=request)
+        return ImportReport(**{f.name: answer[f.name] for f in fields(ImportReport)})
+
+    report = local_or_remote(settings, local, remote)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2, default=str))
     else:

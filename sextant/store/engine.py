@@ -66,6 +66,13 @@ class Engine(Protocol):
         """A counter bumped by every write: results cached under it cannot be stale."""
         ...
 
+    @property
+    def journal_lsn(self) -> int:
+        """The last ingestion-journal record whose rows the store holds."""
+        ...
+
+    def record_journal_lsn(self, lsn: int) -> None: ...
+
     def close(self) -> None: ...
 
 

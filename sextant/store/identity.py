@@ -6,23 +6,27 @@ points at the final survivor, and queries resolve through that small map; so eve
 before a merge count for the merged person everywhere.
 
 Merge rules for `merge(kind, keep, other)` (identify: keep = user id, other = the prior
-anonymous id; alias: keep = the existing id, other = the new alias). Let P(x) be the
-person holding distinct id x, if any:
+anonymous id; alias: keep = the id that stays canonical, other = the id joining it;
+Segment's alias is keep = userId, other = previousId). P(x) is the person holding id x:
 
-========================================  =========================================
-case                                      outcome
-========================================  =========================================
-keep == other                             noop
-neither id known                          created: one new person holds both
-only other known, P(other) anonymous      linked: keep joins P(other)
-only other known, P(other) identified     refused: keep gets a new person (a second
-                                          user on a shared device is not merged)
-only keep known                           linked: other joins P(keep)
-P(keep) == P(other)                       noop
-P(other) anonymous                        merged: P(other) is merged into P(keep)
-P(other) identified                       refused: two identified persons are never
-                                          merged (PostHog's rule)
-========================================  =========================================
+=========================================  ==========================================
+case                                       outcome
+=========================================  ==========================================
+keep == other                              noop
+neither id known                           created: one new person holds both
+only keep known                            linked: other joins P(keep)
+only other known, P(other) anonymous       linked: keep joins P(other)
+only other known, P(other) identified      identify: refused, keep gets a new person
+                                           (a second user on a shared device is not
+                                           merged); alias: linked, keep joins P(other)
+P(keep) == P(other)                        noop
+P(other) anonymous                         merged: P(other) is merged into P(keep)
+P(other) identified, P(keep) anonymous     alias: merged, P(keep) into P(other) (an
+                                           alias asserts the two ids are one user);
+                                           identify: refused
+both identified                            refused: two identified persons are never
+                                           merged (PostHog's rule)
+=========================================  ==========================================
 
 `identify` marks the surviving person identified; `alias` leaves the flag as it is, so an
 anonymous chain (alias B<-A, alias C<-B, identify U<-C) ends in one person.
@@ -30,7 +34,7 @@ anonymous chain (alias B<-A, alias C<-B, identify U<-C) ends in one person.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -91,8 +95,16 @@ def events_with_persons(columns: Iterable[str] | None = None) -> exp.Select:
     )
 
 
-def persons_for(engine: Engine, distinct_ids: Iterable[str], at: datetime) -> dict[str, int]:
-    """The person of each distinct id, creating anonymous persons for unknown ids."""
+def persons_for(
+    engine: Engine,
+    distinct_ids: Iterable[str],
+    at: datetime,
+    first_seen: Mapping[str, datetime] | None = None,
+) -> dict[str, int]:
+    """The person of each distinct id, creating anonymous persons for unknown ids.
+
+    A new person is first seen at `first_seen[id]` when given, else at `at`.
+    """
     wanted = sorted(set(distinct_ids))
     if not wanted:
         return {}
@@ -102,7 +114,8 @@ def persons_for(engine: Engine, distinct_ids: Iterable[str], at: datetime) -> di
         if missing:
             first = _next_person_id(engine)
             new = {d: first + i for i, d in enumerate(missing)}
-            _create_persons(engine, list(new.values()), at, identified=False)
+            seen = [first_seen.get(d, at) if first_seen else at for d in missing]
+            _create_persons(engine, list(new.values()), seen, identified=False)
             _map(engine, new, at)
             known.update(new)
     return known
@@ -145,7 +158,7 @@ def _decide_and_apply(
         _map(engine, {keep: person, other: person}, at)
         return MergeResult("created", person)
     if p_keep is None:
-        if _is_identified(engine, p_other):
+        if identify and _is_identified(engine, p_other):
             person = _next_person_id(engine)
             _create_persons(engine, [person], at, identified=identify)
             _map(engine, {keep: person}, at)
@@ -161,10 +174,16 @@ def _decide_and_apply(
         _mark_identified(engine, p_keep, identify)
         return MergeResult("noop", p_keep, "already the same person")
     if _is_identified(engine, p_other):
+        if not identify and not _is_identified(engine, p_keep):
+            _merge_persons(engine, source=p_keep, target=p_other, at=at)
+            return MergeResult("merged", p_other)
         _mark_identified(engine, p_keep, identify)
-        return MergeResult(
-            "refused", p_keep, f"{keep!r} and {other!r} belong to two identified persons"
+        reason = (
+            f"{keep!r} and {other!r} belong to two identified persons"
+            if _is_identified(engine, p_keep)
+            else f"{other!r} belongs to an identified person; identify never merges it"
         )
+        return MergeResult("refused", p_keep, reason)
     _merge_persons(engine, source=p_other, target=p_keep, at=at)
     _mark_identified(engine, p_keep, identify)
     return MergeResult("merged", p_keep)
@@ -172,8 +191,8 @@ def _decide_and_apply(
 
 def _lookup(engine: Engine, distinct_ids: list[str]) -> dict[str, int]:
     rows = engine.execute(
-        "SELECT distinct_id, person_id FROM person_distinct_ids "
-        "WHERE list_contains(?::VARCHAR[], distinct_id)",
+        "SELECT p.distinct_id, p.person_id FROM person_distinct_ids p "
+        "JOIN (SELECT unnest(?::VARCHAR[]) AS distinct_id) q USING (distinct_id)",
         [distinct_ids],
     ).to_pylist()
     return {r["distinct_id"]: r["person_id"] for r in rows}
@@ -189,8 +208,10 @@ def _next_person_id(engine: Engine) -> int:
     )
 
 
-def _create_persons(engine: Engine, ids: list[int], at: datetime, *, identified: bool) -> None:
-    ts = pa.array([at] * len(ids), pa.timestamp("us", tz="UTC"))
+def _create_persons(
+    engine: Engine, ids: list[int], at: datetime | list[datetime], *, identified: bool
+) -> None:
+    ts = pa.array(at if isinstance(at, list) else [at] * len(ids), pa.timestamp("us", tz="UTC"))
     engine.append(
         PERSONS.name,
         pa.table(

@@ -15,6 +15,7 @@ DESCRIPTIONS = {
     1: "product events, persons and identity merges",
     2: "commerce: products, orders, order lines, refunds, inventory, reorder settings",
     3: "customer experience: customers, interactions, tickets, reviews",
+    4: "ingestion sources and their write keys",
 }
 
 

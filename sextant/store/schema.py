@@ -374,6 +374,23 @@ REVIEWS = Table(
     since=3,
 )
 
+# --- version 4: ingestion sources ---------------------------------------------------------
+
+SOURCES = Table(
+    "sources",
+    (
+        _c("name", TEXT, required=True, doc="What sends the events: 'web app', 'backend'."),
+        _c("key_hash", TEXT, required=True, doc="sha256 of the write key; the key is not kept."),
+        _c("key_prefix", TEXT, doc="First characters of the key, to recognise it."),
+        _c("created_at", TIME, required=True),
+        _c("revoked_at", TIME),
+    ),
+    key=("name",),
+    time="created_at",
+    since=4,
+    doc="Event sources and their write keys (PostHog project key, Segment write key).",
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -393,6 +410,7 @@ TABLES: dict[str, Table] = {
         INTERACTIONS,
         TICKETS,
         REVIEWS,
+        SOURCES,
     )
 }
 

@@ -109,6 +109,18 @@ def test_merge_of_two_identified_users_is_refused_when_both_exist(engine):
     assert person_of(engine, "u1") != person_of(engine, "u2")
 
 
+def test_alias_joins_new_id_to_identified_user_when_identify_would_refuse(engine):
+    merge(engine, "identify", "user", "anon", T0)
+    send(engine, "new-device", "$pageview", T0)  # the new id already has an anonymous person
+    alias = merge(engine, "alias", "new-device", "user", T0 + timedelta(hours=1))
+    assert alias.outcome == "merged"
+    assert alias.person_id == person_of(engine, "user") == person_of(engine, "new-device")
+    linked = merge(engine, "alias", "phone", "user", T0 + timedelta(hours=2))
+    assert (linked.outcome, linked.person_id) == ("linked", person_of(engine, "user"))
+    refused = merge(engine, "identify", "laptop", "user", T0 + timedelta(hours=3))
+    assert refused.outcome == "refused"
+
+
 def test_repeated_identify_is_noop_when_already_merged(engine):
     first = merge(engine, "identify", "u", "a", T0)
     again = merge(engine, "identify", "u", "a", T0 + timedelta(seconds=1))
@@ -169,7 +181,7 @@ class Model:
             self.owner[keep] = self.owner[other] = p
             return "created"
         if pk is None:
-            if self.identified[po]:
+            if ident and self.identified[po]:
                 self.owner[keep] = self.new(ident)
                 return "refused"
             self.owner[keep] = po
@@ -182,12 +194,16 @@ class Model:
         if pk == po:
             self.identified[pk] |= ident
             return "noop"
-        self.identified[pk] |= ident
+        source, target = po, pk
         if self.identified[po]:
-            return "refused"
+            if ident or self.identified[pk]:
+                self.identified[pk] |= ident
+                return "refused"
+            source, target = pk, po  # an alias folds the anonymous person into the user
+        self.identified[target] |= ident
         for d, p in self.owner.items():
-            if p == po:
-                self.owner[d] = pk
+            if p == source:
+                self.owner[d] = target
         return "merged"
 
     def groups(self) -> set[frozenset[str]]:

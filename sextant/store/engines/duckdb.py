@@ -77,6 +77,9 @@ class DuckDBEngine:
             self._con.close()
             DuckDBEngine(path, threads=threads, memory_limit=memory_limit).close()
             self._con = _connect(path, read_only, config)
+        # Readers' cursors come from a connection that never runs statements itself, so
+        # making one never waits for the writer connection.
+        self._read_root = self._con.cursor()
         self.read_only = read_only
         self._lock = threading.RLock()
         self._tx_owner: int | None = None
@@ -97,30 +100,25 @@ class DuckDBEngine:
         timeout: float | None = None,
     ) -> pa.Table:
         sql = query.sql(dialect=self.dialect) if isinstance(query, exp.Expression) else query
-        # Inside this thread's transaction the statement must see its uncommitted writes;
-        # anywhere else a cursor of its own lets reads run in parallel.
-        in_tx = self._tx_owner == threading.get_ident()
-        cur = self._con if in_tx else self._con.cursor()
-        timer = threading.Timer(timeout, cur.interrupt) if timeout else None
-        try:
-            if timer:
-                timer.start()
-            rel = cur.sql(sql, params=params) if params else cur.sql(sql)
-            if rel is None:  # a statement without rows
-                return pa.table({})
-            reader = rel.to_arrow_reader(batch_size=65_536)
-            return reader.read_all() if max_rows is None else _capped(reader, max_rows)
-        except duckdb.InterruptException:
-            raise StoreError(
-                "query_timeout",
-                f"query stopped after {timeout:g} s",
-                hint="narrow the date range or filters",
-            ) from None
-        finally:
-            if timer:
-                timer.cancel()
-            if not in_tx:
-                cur.close()
+        with self._reader() as cur:
+            timer = threading.Timer(timeout, cur.interrupt) if timeout else None
+            try:
+                if timer:
+                    timer.start()
+                rel = cur.sql(sql, params=params) if params else cur.sql(sql)
+                if rel is None:  # a statement without rows
+                    return pa.table({})
+                reader = rel.to_arrow_reader(batch_size=65_536)
+                return reader.read_all() if max_rows is None else _capped(reader, max_rows)
+            except duckdb.InterruptException:
+                raise StoreError(
+                    "query_timeout",
+                    f"query stopped after {timeout:g} s",
+                    hint="narrow the date range or filters",
+                ) from None
+            finally:
+                if timer:
+                    timer.cancel()
 
     # --- writes --------------------------------------------------------------------------
 
@@ -159,6 +157,18 @@ class DuckDBEngine:
             self._con.unregister(source)
 
     @contextmanager
+    def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection for a read: this thread's transaction, else a cursor of its own."""
+        if self._tx_owner == threading.get_ident():
+            yield self._con
+            return
+        cur = self._read_root.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         with self._lock:
             if self._tx_owner is not None:  # nested: the outer transaction decides
@@ -186,11 +196,16 @@ class DuckDBEngine:
             "version INTEGER NOT NULL, description VARCHAR, applied_at TIMESTAMPTZ)"
         )
         self._con.execute("CREATE TABLE IF NOT EXISTS store_state (data_version BIGINT NOT NULL)")
+        # The last journal record the store holds, written with the rows it brought.
+        self._con.execute(
+            "ALTER TABLE store_state ADD COLUMN IF NOT EXISTS journal_lsn BIGINT DEFAULT 0"
+        )
         if self._con.execute("SELECT count(*) FROM store_state").fetchone()[0] == 0:
-            self._con.execute("INSERT INTO store_state VALUES (0)")
+            self._con.execute("INSERT INTO store_state (data_version) VALUES (0)")
 
     def schema_version(self) -> int:
-        return _version(self._con)
+        with self._reader() as con:
+            return _version(con)
 
     def migrate(self, target: int | None = None) -> list[int]:
         current = self.schema_version()
@@ -208,20 +223,30 @@ class DuckDBEngine:
         return applied
 
     def table_columns(self, name: str) -> list[str]:
-        rows = self._con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-            "ORDER BY ordinal_position",
-            [name],
-        ).fetchall()
+        with self._reader() as con:
+            rows = con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position",
+                [name],
+            ).fetchall()
         return [r[0] for r in rows]
 
     @property
     def data_version(self) -> int:
-        with self._lock:
-            return self._con.execute("SELECT data_version FROM store_state").fetchone()[0]
+        with self._reader() as con:
+            return con.execute("SELECT data_version FROM store_state").fetchone()[0]
 
     def _bump_data_version(self) -> None:
         self._con.execute("UPDATE store_state SET data_version = data_version + 1")
+
+    @property
+    def journal_lsn(self) -> int:
+        with self._reader() as con:
+            return con.execute("SELECT journal_lsn FROM store_state").fetchone()[0]
+
+    def record_journal_lsn(self, lsn: int) -> None:
+        """Remember the last journal record stored; call inside the rows' transaction."""
+        self.execute("UPDATE store_state SET journal_lsn = greatest(journal_lsn, ?)", [lsn])
 
     def mark_written(self) -> None:
         """Bump the data version after writes made with `execute` (identity merges)."""
@@ -234,6 +259,7 @@ class DuckDBEngine:
 
     def close(self) -> None:
         with self._lock:
+            self._read_root.close()
             self._con.close()
 
     def __enter__(self) -> DuckDBEngine:

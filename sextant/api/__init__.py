@@ -1,0 +1,1 @@
+"""The HTTP server: capture endpoints, JSON API, health; one FastAPI application."""

@@ -1,0 +1,172 @@
+"""The application factory: one process owns the store, the journal and the HTTP routes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sextant import __version__
+from sextant.api import capture, control, errors
+from sextant.config import Settings
+from sextant.ingest.model import Limits
+from sextant.ingest.pipeline import Ingestor
+from sextant.ingest.sources import KeyRing
+from sextant.store.engines import open_engine
+
+log = logging.getLogger("sextant.api")
+
+CORS_PREFIXES = (
+    "/e",
+    "/i/",
+    "/batch",
+    "/capture",
+    "/track",
+    "/engage",
+    "/decide",
+    "/flags",
+    "/array/",
+    "/v1/",
+    "/api/v1/events",
+)
+
+
+def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
+    """The app; `url` is where it is reachable, recorded for CLI commands run meanwhile."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = open_engine(settings)
+        ingestor = Ingestor(engine, settings.journal_dir, max_backlog=settings.max_backlog)
+        ingestor.start()
+        app.state.engine = engine
+        app.state.ingestor = ingestor
+        app.state.keyring = KeyRing(engine)
+        app.state.control_token = secrets.token_urlsafe(32)
+        if url:
+            _write_server_file(settings, url, app.state.control_token)
+        log.info("ready", extra={"fields": {"url": url, "replayed": ingestor.stats.replayed}})
+        try:
+            yield
+        finally:
+            settings.server_file.unlink(missing_ok=True)
+            ingestor.stop()
+            engine.close()
+            log.info("stopped", extra={"fields": {"stored": ingestor.stats.stored}})
+
+    app = FastAPI(
+        title="Sextant",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.limits = Limits(
+        max_event_bytes=settings.max_event_bytes, max_depth=settings.max_property_depth
+    )
+    errors.install(app)
+    app.include_router(capture.router)
+    app.include_router(control.router)
+    app.add_middleware(RequestLog)
+    app.add_middleware(CaptureCors)
+    return app
+
+
+def _write_server_file(settings: Settings, url: str, token: str) -> None:
+    path = settings.server_file
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds a secret
+    with os.fdopen(fd, "w") as f:
+        json.dump({"pid": os.getpid(), "url": url, "token": token}, f)
+    os.replace(tmp, path)
+
+
+class CaptureCors:
+    """CORS for browser SDKs: echo the Origin with credentials allowed (posthog-js sends
+    credentialed requests, so `*` would fail); answer preflights directly."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(CORS_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin")
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        cors = [
+            (b"access-control-allow-origin", origin),
+            (b"access-control-allow-credentials", b"true"),
+            (b"vary", b"Origin"),
+        ]
+        if scope["method"] == "OPTIONS":
+            asked = headers.get(b"access-control-request-headers", b"content-type, authorization")
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        *cors,
+                        (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+                        (b"access-control-allow-headers", asked),
+                        (b"access-control-max-age", b"86400"),
+                        (b"content-length", b"0"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *cors]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+class RequestLog:
+    """One structured log line per request: method, path, status, milliseconds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                    }
+                },
+            )

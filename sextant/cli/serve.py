@@ -1,0 +1,45 @@
+"""`sextant serve`: the capture endpoints and API on one address, until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sextant.api import logs
+from sextant.api.server import serve
+from sextant.cli.common import DataDir, engine_for, settings_for
+from sextant.cli.remote import running_server
+from sextant.errors import Conflict
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)
+
+
+def serve_command(
+    data_dir: DataDir = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind [env: SEXTANT_HOST; default 127.0.0.1].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to bind [env: SEXTANT_PORT; default 8000].")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve event capture (native, PostHog, Segment) and the API.
+
+    On SIGTERM or Ctrl-C it stops accepting, stores every accepted event and exits.
+    """
+    settings = settings_for(data_dir, host=host, port=port)
+    server = running_server(settings)
+    if server:
+        raise Conflict(
+            "server_running",
+            f"a Sextant server (pid {server['pid']}) already serves this store at {server['url']}",
+            field="data_dir",
+        )
+    with engine_for(settings):  # a clear error now if the store cannot be opened
+        pass
+    logs.configure(log_level)
+    serve(settings)
