@@ -138,10 +138,15 @@ class CaptureCors:
 
 
 class RequestLog:
-    """One structured log line per request: method, path, status, milliseconds."""
+    """Structured request logs. Successful capture requests, which may come thousands a
+    second, are summed into one line every `every` seconds (count, p50, p99); everything
+    else is logged one line per request with method, path, status and milliseconds."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, every: float = 10.0) -> None:
         self.app = app
+        self.every = every
+        self._durations: list[float] = []
+        self._since = time.monotonic()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,14 +164,28 @@ class RequestLog:
         try:
             await self.app(scope, receive, record)
         finally:
-            log.info(
-                "request",
-                extra={
-                    "fields": {
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                    }
-                },
-            )
+            ms = round((time.perf_counter() - started) * 1000, 2)
+            if status < 400 and scope["path"].startswith(CORS_PREFIXES):
+                self._count(ms)
+            else:
+                fields = {"method": scope["method"], "path": scope["path"], "status": status}
+                log.info("request", extra={"fields": {**fields, "ms": ms}})
+
+    def _count(self, ms: float) -> None:
+        self._durations.append(ms)
+        now = time.monotonic()
+        if now - self._since < self.every:
+            return
+        durations = sorted(self._durations)
+        log.info(
+            "capture",
+            extra={
+                "fields": {
+                    "requests": len(durations),
+                    "seconds": round(now - self._since, 1),
+                    "p50_ms": durations[len(durations) // 2],
+                    "p99_ms": durations[int(len(durations) * 0.99)],
+                }
+            },
+        )
+        self._durations, self._since = [], now

@@ -10,20 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from sextant.api.errors import error_body
 from sextant.errors import InvalidInput, SextantError, TooLarge
-from sextant.ingest.batch import ParsedBody
-from sextant.ingest.decode import decode_body
-from sextant.ingest.model import Accepted, Rejected
-from sextant.ingest.native import parse_native
-from sextant.ingest.posthog import parse_engage, parse_posthog
-from sextant.ingest.segment import parse_segment
-from sextant.ingest.validate import validate
+from sextant.ingest.requests import CaptureRequest, to_record, verdicts
 
 router = APIRouter()
 
@@ -74,18 +67,21 @@ def _too_large(limit: int) -> TooLarge:
     )
 
 
-async def capture(request: Request, parse: Callable[[object], ParsedBody]) -> Response:
+async def capture(request: Request, wire: str, call: str | None = None) -> Response:
     received_us = time.time_ns() // 1000
     state = request.app.state
-    body = await read_body(request)
-    payload = decode_body(
-        body,
+    max_body = state.settings.max_body_bytes
+    raw = CaptureRequest(
+        wire,
+        await read_body(request),
+        received_us,
         content_type=request.headers.get("content-type"),
         content_encoding=request.headers.get("content-encoding"),
         query=dict(request.query_params),
-        max_body_bytes=state.settings.max_body_bytes,
+        call=call,
+        authorization=request.headers.get("authorization"),
     )
-    parsed = parse(payload)
+    parsed = raw.parse(max_body)
     source = state.keyring.source_for(parsed.api_key)
     if source is None:
         raise Unauthorized(
@@ -94,15 +90,9 @@ async def capture(request: Request, parse: Callable[[object], ParsedBody]) -> Re
             field="api_key",
             hint="create one with `sextant sources add NAME`",
         )
-    accepted: list[Accepted] = []
-    rejected: list[Rejected] = list(parsed.rejected)
-    for msg in parsed.messages:
-        verdict = validate(msg, received_us=received_us, limits=state.limits, source=source)
-        (accepted if isinstance(verdict, Accepted) else rejected).append(verdict)
+    accepted, rejected = verdicts(parsed, raw, state.limits, source)
     if accepted:
-        await state.ingestor.submit(accepted)
-    request.state.counts = (len(accepted), len(rejected))
-    rejected.sort(key=lambda r: r.index)
+        await state.ingestor.submit(accepted, to_record(raw, source, state.limits, max_body))
     if rejected and not accepted:
         return JSONResponse(error_body(400, [r.as_dict() for r in rejected]), status_code=400)
     body_out: dict = {"status": 1, "accepted": len(accepted)}
@@ -116,14 +106,13 @@ for path in POSTHOG_PATHS:
     @router.post(path, include_in_schema=path == "/batch")
     @router.post(path + "/", include_in_schema=False)
     async def posthog_capture(request: Request) -> Response:
-        query = dict(request.query_params)
-        return await capture(request, lambda payload: parse_posthog(payload, query=query))
+        return await capture(request, "posthog")
 
 
 @router.post("/engage", include_in_schema=False)
 @router.post("/engage/", include_in_schema=False)
 async def posthog_engage(request: Request) -> Response:
-    return await capture(request, parse_engage)
+    return await capture(request, "engage")
 
 
 @router.post("/v1/{call}")
@@ -135,17 +124,13 @@ async def segment_capture(call: str, request: Request) -> Response:
             f"unknown Segment call {call!r}; use one of {', '.join(SEGMENT_CALLS)}",
             field="path",
         )
-    auth = request.headers.get("authorization")
-    return await capture(
-        request, lambda payload: parse_segment(payload, call=call, authorization=auth)
-    )
+    return await capture(request, "segment", call)
 
 
 @router.post("/api/v1/events")
 async def native_capture(request: Request) -> Response:
     """Sextant's own capture: one event, `{"events": [...]}` or an array; Bearer write key."""
-    auth = request.headers.get("authorization")
-    return await capture(request, lambda payload: parse_native(payload, authorization=auth))
+    return await capture(request, "native")
 
 
 @router.get("/array/{token}/config.js", include_in_schema=False)

@@ -22,6 +22,7 @@ import orjson
 from sextant.errors import SextantError
 from sextant.ingest.journal import GroupCommitter, Journal
 from sextant.ingest.model import Accepted, GroupUpdate, Merge
+from sextant.ingest.requests import accepted_from_record
 from sextant.ingest.writer import store_events
 from sextant.store.engine import Engine
 
@@ -104,14 +105,18 @@ class Ingestor:
 
     # --- accepting -----------------------------------------------------------------------
 
-    async def submit(self, accepted: list[Accepted]) -> int:
-        """Journal `accepted` durably; return its journal sequence number."""
-        return await asyncio.wrap_future(self._enqueue(accepted))
+    async def submit(self, accepted: list[Accepted], record: bytes | None = None) -> int:
+        """Journal `accepted` durably; return its journal sequence number.
 
-    def submit_sync(self, accepted: list[Accepted]) -> int:
-        return self._enqueue(accepted).result()
+        `record` is what the journal keeps, from which replay derives `accepted` again
+        (`requests.to_record`); without it the accepted rows themselves are kept.
+        """
+        return await asyncio.wrap_future(self._enqueue(accepted, record))
 
-    def _enqueue(self, accepted: list[Accepted]):
+    def submit_sync(self, accepted: list[Accepted], record: bytes | None = None) -> int:
+        return self._enqueue(accepted, record).result()
+
+    def _enqueue(self, accepted: list[Accepted], record: bytes | None):
         with self._cond:
             if self._closing or self._committer is None:
                 raise Unavailable("shutting_down", "the server is shutting down", retry_after=5)
@@ -121,7 +126,7 @@ class Ingestor:
                     f"{self._backlog:,} events are waiting to be stored; try again shortly",
                 )
             self._backlog += len(accepted)
-        return self._committer.submit(encode(accepted), accepted)
+        return self._committer.submit(record or encode(accepted), accepted)
 
     def _committed(self, last_lsn: int, items: list[object]) -> None:
         now = time.monotonic()
@@ -211,6 +216,9 @@ def encode(accepted: list[Accepted]) -> bytes:
 
 
 def decode(payload: bytes) -> list[Accepted]:
+    """The accepted events of a journal record: a capture request, or encoded rows."""
+    if payload[:1] != b"[":
+        return accepted_from_record(payload)
     return [
         Accepted(
             index,

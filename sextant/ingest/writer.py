@@ -42,11 +42,23 @@ def store_events(engine: Engine, accepted: list[Accepted], *, lsn: int | None = 
             persons = persons_for(engine, first_seen, datetime.now(UTC))
         _update_persons(engine, accepted, persons)
         _update_groups(engine, accepted)
-        rows = [{**a.row, "person_id": persons[a.row["distinct_id"]]} for a in accepted]
-        stored = engine.append("events", pa.Table.from_pylist(rows, schema=EVENT_SCHEMA))
+        stored = engine.append("events", _event_table(accepted, persons))
         if lsn is not None:
             engine.record_journal_lsn(lsn)
     return stored
+
+
+def _event_table(accepted: list[Accepted], persons: dict[str, int]) -> pa.Table:
+    """The events rows as Arrow, built column by column from the accepted rows."""
+    rows = [a.row for a in accepted]
+    columns = {
+        name: [r.get(name) for r in rows] for name in EVENT_SCHEMA.names if name != "person_id"
+    }
+    columns["person_id"] = [persons[r["distinct_id"]] for r in rows]
+    return pa.table(
+        {f.name: pa.array(columns[f.name], f.type) for f in EVENT_SCHEMA},
+        schema=EVENT_SCHEMA,
+    )
 
 
 def _update_persons(engine: Engine, accepted: list[Accepted], persons: dict[str, int]) -> None:

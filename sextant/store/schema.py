@@ -54,6 +54,11 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()  # unique key: appends skip rows whose key is already stored
     time: str | None = None  # the column that places a row in time
+    # With a window, appends look for an already stored key only among rows whose time is
+    # within this many seconds of the new rows' times: a retried or replayed event carries
+    # the same timestamp (give or take clock-skew correction), and the check then reads a
+    # day of data instead of the whole history.
+    dedupe_window_seconds: int | None = None
     since: int = 1
     doc: str = ""
 
@@ -127,6 +132,7 @@ EVENTS = Table(
     ),
     key=("id",),
     time="timestamp",
+    dedupe_window_seconds=86_400,
     doc="Every captured event, as sent (after validation and skew correction).",
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from datetime import UTC, datetime
@@ -9,8 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from sextant.ingest.journal import Journal
-from sextant.ingest.model import Accepted, GroupUpdate, Merge
+from sextant.ingest.model import Accepted, GroupUpdate, Limits, Merge
 from sextant.ingest.pipeline import Ingestor, Unavailable, encode
+from sextant.ingest.requests import CaptureRequest, to_record
 from sextant.store.engines.duckdb import DuckDBEngine
 
 T0 = int(datetime(2025, 3, 1, 12, tzinfo=UTC).timestamp() * 1_000_000)
@@ -72,6 +74,36 @@ def test_journal_tail_is_replayed_once_when_store_missed_it(engine, tmp_path):
     again.start()
     again.stop()
     assert count(engine) == 3 and again.stats.replayed == 0
+
+
+def test_journaled_capture_request_is_validated_again_when_replayed(engine, tmp_path):
+    body = json.dumps(
+        {
+            "api_key": "phc_x",
+            "batch": [
+                {
+                    "event": "a",
+                    "distinct_id": "u",
+                    "uuid": "r-1",
+                    "properties": {"$groups": {"company": "c1"}},
+                },
+                {"distinct_id": "u"},  # rejected at capture, rejected again on replay
+                {"event": "b", "distinct_id": "u", "uuid": "r-2"},
+            ],
+        }
+    ).encode()
+    request = CaptureRequest("posthog", gzip.compress(body), T0, content_encoding="gzip")
+    journal = Journal(tmp_path / "journal")
+    journal.append([to_record(request, "web", Limits(), 1_000_000)])
+    journal.close()
+    ingestor = Ingestor(engine, tmp_path / "journal")
+    ingestor.start()
+    ingestor.stop()
+    rows = engine.execute("SELECT id, tenant_id, source, received_at FROM events ORDER BY id")
+    assert rows.column("id").to_pylist() == ["r-1", "r-2"]
+    assert rows.column("tenant_id").to_pylist() == ["c1", None]
+    assert set(rows.column("source").to_pylist()) == {"web"}
+    assert int(rows.column("received_at")[0].as_py().timestamp() * 1_000_000) == T0
 
 
 def test_retried_events_are_stored_once_when_ids_repeat(engine, tmp_path):

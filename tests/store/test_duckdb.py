@@ -109,6 +109,20 @@ def test_append_skips_stored_and_repeated_keys_when_replayed():
         assert ids == ["a", "b", "c"]
 
 
+def test_event_duplicates_are_looked_for_within_a_day_of_their_timestamp():
+    def at(day: int, ids: list[str]) -> pa.Table:
+        rows = event_rows(ids)
+        when = pa.array([datetime(2024, 1, day, tzinfo=UTC)] * len(ids), pa.timestamp("us", "UTC"))
+        return rows.set_column(rows.schema.get_field_index("timestamp"), "timestamp", when)
+
+    with DuckDBEngine(":memory:") as engine:
+        assert engine.append("events", at(10, ["a", "b"])) == 2
+        assert engine.append("events", at(11, ["a"])) == 0  # a retry, a day later at most
+        # Beyond the window the check does not look (schema.EVENTS.dedupe_window_seconds):
+        # the cost of an append stays flat however long the history is.
+        assert engine.append("events", at(20, ["b"])) == 1
+
+
 def test_data_version_moves_only_when_rows_are_stored():
     with DuckDBEngine(":memory:") as engine:
         v0 = engine.data_version

@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from sextant.errors import InvalidInput, SextantError, StoreError
@@ -137,19 +139,30 @@ class DuckDBEngine:
         batch = conform(spec, batch)
         names = ", ".join(_q(n) for n in batch.schema.names)
         source = "__sextant_batch"
+        params: list[object] = []
         if dedupe and spec.key:
             key = ", ".join(_q(k) for k in spec.key)
             match = " AND ".join(f"t.{_q(k)} = b.{_q(k)}" for k in spec.key)
+            stored = _q(spec.name)
+            window = _time_window(spec, batch)
+            if window:
+                stored = (
+                    f"(SELECT {key} FROM {stored} WHERE {_q(spec.time)} "
+                    "BETWEEN CAST(? AS TIMESTAMPTZ) AND CAST(? AS TIMESTAMPTZ))"
+                )
+                params = list(window)
             select = (
                 f"SELECT {names} FROM {source} b "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {_q(spec.name)} t WHERE {match}) "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {stored} t WHERE {match}) "
                 f"QUALIFY row_number() OVER (PARTITION BY {key}) = 1"
             )
         else:
             select = f"SELECT {names} FROM {source}"
         self._con.register(source, batch)
         try:
-            inserted = self._con.execute(f"INSERT INTO {_q(spec.name)} ({names}) {select}")
+            inserted = self._con.execute(
+                f"INSERT INTO {_q(spec.name)} ({names}) {select}", params or None
+            )
             return inserted.fetchone()[0]
         except duckdb.ConstraintException as exc:
             raise InvalidInput("constraint_violation", str(exc), field=spec.name) from None
@@ -291,6 +304,18 @@ def conform(spec: Table, batch: pa.RecordBatch) -> pa.RecordBatch:
         return batch.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InvalidInput("bad_type", f"{spec.name}: {exc}", field=spec.name) from None
+
+
+def _time_window(spec: Table, batch: pa.RecordBatch) -> tuple[str, str] | None:
+    """The span of stored rows a duplicate of `batch` could be in, or None for all rows."""
+    if not spec.dedupe_window_seconds or spec.time not in batch.schema.names:
+        return None
+    bounds = pc.min_max(batch.column(spec.time))
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    if low is None:
+        return None
+    margin = timedelta(seconds=spec.dedupe_window_seconds)
+    return (low - margin).isoformat(), (high + margin).isoformat()
 
 
 def _ddl(step: CreateTable | AddColumn) -> str:
