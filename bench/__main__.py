@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("generate", "ingest")
+BENCHMARKS = ("generate", "capture_parse", "ingest")
 
 
 def main() -> None:

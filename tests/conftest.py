@@ -8,8 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
+import threading
 import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -141,3 +144,59 @@ def wait_drained(server: LiveServer, timeout: float = 10) -> dict:
     while (body := readyz(server))["backlog"] and time.monotonic() < deadline:
         time.sleep(0.02)
     return body
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    requests: list[tuple[str, dict[str, str], bytes]]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.requests.append((self.path, dict(self.headers), body))
+        reply = b'{"status": 1, "success": true}'  # what PostHog and Segment clients expect
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def wire_recorder():
+    """(url, requests): an HTTP server on 127.0.0.1 that records what SDK clients send."""
+    seen: list = []
+    handler = type("Recorder", (_Recorder,), {"requests": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def store_holder():
+    """Hold a store file open in another process, as a running server would."""
+    holders: list[subprocess.Popen] = []
+
+    def hold(path: Path) -> None:
+        code = f"""
+            import sys
+            from sextant.store.engines.duckdb import DuckDBEngine
+            e = DuckDBEngine({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+            """
+        holder = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        holders.append(holder)
+        assert holder.stdout.readline().strip() == "ready"
+
+    yield hold
+    for holder in holders:
+        holder.communicate("")

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -111,31 +110,10 @@ def test_bad_options_get_usage_errors_without_traceback(tmp_path):
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
 
 
-def test_store_in_use_gets_clear_error_when_another_process_holds_it(small_store):
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys
-                from sextant.store.engines.duckdb import DuckDBEngine
-                e = DuckDBEngine({str(small_store / "sextant.duckdb")!r})
-                print("ready", flush=True)
-                sys.stdin.read()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
-        result = sextant("info", "--data-dir", str(small_store))
-        assert_clean_error(result, "in use by another Sextant process")
-    finally:
-        holder.communicate("")
+def test_store_in_use_gets_clear_error_when_another_process_holds_it(small_store, store_holder):
+    store_holder(small_store / "sextant.duckdb")
+    result = sextant("info", "--data-dir", str(small_store))
+    assert_clean_error(result, "in use by another Sextant process")
 
 
 def test_debug_flag_shows_traceback_for_errors(tmp_path):

@@ -3,11 +3,8 @@ real requests captured on the wire and run through decode, parse and validate.""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import fields
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import posthog
 import pytest
@@ -152,35 +149,6 @@ def test_engage_is_rejected_when_the_operation_is_unsupported_or_absent():
 NOW_US = time.time_ns() // 1000
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    requests: list[tuple[str, dict[str, str], bytes]]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.requests.append((self.path, dict(self.headers), body))
-        reply = b'{"status": 1}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def recorder() -> Iterator[tuple[str, list]]:
-    seen: list = []
-    handler = type("Recorder", (_Recorder,), {"requests": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
-
-
 def replay(seen: list) -> list[Accepted | Rejected]:
     verdicts = []
     for path, headers, body in seen:
@@ -201,8 +169,8 @@ def replay(seen: list) -> list[Accepted | Rejected]:
 
 
 @pytest.mark.parametrize("use_gzip", [False, True])
-def test_posthog_python_requests_are_accepted_as_sent(recorder, use_gzip):
-    url, seen = recorder
+def test_posthog_python_requests_are_accepted_as_sent(wire_recorder, use_gzip):
+    url, seen = wire_recorder
     client = posthog.Posthog("phc_wire", host=url, sync_mode=True, gzip=use_gzip)
     sent_uuid = client.capture(
         "order_paid",

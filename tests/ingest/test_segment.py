@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from segment.analytics import Client
@@ -284,34 +281,6 @@ def test_lib_is_segment_when_the_context_names_no_library():
 # --- segment-analytics-python on the wire ------------------------------------------------------
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    requests: list[tuple[str, dict[str, str], bytes]]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.requests.append((self.path, dict(self.headers), body))
-        reply = b'{"success": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def recorder() -> Iterator[tuple[str, list]]:
-    seen: list = []
-    handler = type("Recorder", (_Recorder,), {"requests": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
-
-
 def replay(seen: list) -> list[Accepted | Rejected]:
     verdicts = []
     for path, headers, body in seen:
@@ -332,8 +301,8 @@ def replay(seen: list) -> list[Accepted | Rejected]:
 
 
 @pytest.mark.parametrize("use_gzip", [False, True])
-def test_segment_python_requests_are_accepted_as_sent(recorder, use_gzip):
-    url, seen = recorder
+def test_segment_python_requests_are_accepted_as_sent(wire_recorder, use_gzip):
+    url, seen = wire_recorder
     client = Client("wk_wire", host=url, sync_mode=True, gzip=use_gzip)
     client.track("user-1", "Order Completed", {"revenue": 10, "text": "🎉 שלום"}, message_id="m-1")
     client.identify("user-1", {"email": "a@b.c"}, anonymous_id="anon-1")

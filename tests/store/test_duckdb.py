@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
-import textwrap
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -193,35 +190,14 @@ def test_slow_query_is_stopped_with_timeout_error():
         assert time.monotonic() - started < 5
 
 
-def test_second_process_gets_store_locked_error_when_file_is_in_use(tmp_path):
+def test_second_process_gets_store_locked_error_when_file_is_in_use(tmp_path, store_holder):
     path = tmp_path / "s.duckdb"
     DuckDBEngine(path).close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys, time
-                from sextant.store.engines.duckdb import DuckDBEngine
-                e = DuckDBEngine({str(path)!r})
-                print("ready", flush=True)
-                sys.stdin.read()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(StoreError) as err:
-            DuckDBEngine(path)
-        assert err.value.code == "store_locked"
-        assert "another Sextant process" in err.value.message
-    finally:
-        holder.communicate("")
+    store_holder(path)
+    with pytest.raises(StoreError) as err:
+        DuckDBEngine(path)
+    assert err.value.code == "store_locked"
+    assert "another Sextant process" in err.value.message
 
 
 def test_read_only_open_of_missing_store_says_what_to_do(tmp_path):
