@@ -111,10 +111,24 @@ class Ingestor:
         `record` is what the journal keeps, from which replay derives `accepted` again
         (`requests.to_record`); without it the accepted rows themselves are kept.
         """
-        return await asyncio.wrap_future(self._enqueue(accepted, record))
+        future = self._enqueue(accepted, record)
+        try:
+            return await asyncio.wrap_future(future)
+        except OSError as exc:
+            raise self._journal_failed(accepted, exc) from None
 
     def submit_sync(self, accepted: list[Accepted], record: bytes | None = None) -> int:
-        return self._enqueue(accepted, record).result()
+        try:
+            return self._enqueue(accepted, record).result()
+        except OSError as exc:
+            raise self._journal_failed(accepted, exc) from None
+
+    def _journal_failed(self, accepted: list[Accepted], exc: OSError) -> Unavailable:
+        """The journal could not keep the events (disk full...): refuse them, retryably."""
+        log.error("journal write failed: %s", exc)
+        with self._cond:
+            self._backlog -= len(accepted)
+        return Unavailable("journal_unavailable", f"the events could not be journaled: {exc}")
 
     def _enqueue(self, accepted: list[Accepted], record: bytes | None):
         with self._cond:

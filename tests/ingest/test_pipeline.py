@@ -190,3 +190,21 @@ def test_group_identify_creates_then_updates_tenant(engine, tmp_path):
     ingestor.stop()
     rows = engine.execute("SELECT tenant_id, name, plan FROM tenants").to_pylist()
     assert rows == [{"tenant_id": "org-1", "name": "Acme", "plan": "plus"}]
+
+
+def test_events_are_refused_retryably_when_journal_cannot_write(engine, tmp_path, monkeypatch):
+    ingestor = Ingestor(engine, tmp_path / "journal")
+    ingestor.start()
+
+    def disk_full(payloads):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ingestor.journal, "append", disk_full)
+    with pytest.raises(Unavailable) as err:
+        ingestor.submit_sync([event(1)])
+    assert err.value.code == "journal_unavailable" and "No space left" in err.value.message
+    assert ingestor.backlog == 0
+    monkeypatch.undo()
+    ingestor.submit_sync([event(2)])
+    ingestor.stop()
+    assert count(engine) == 1
