@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sextant.errors import StoreError
 from sextant.store.schema import LATEST_VERSION, TABLES, Column, Table
 
 DESCRIPTIONS = {
@@ -58,3 +59,13 @@ def migration(version: int) -> Migration:
 def pending(current: int, target: int = LATEST_VERSION) -> list[Migration]:
     """Migrations that take a store from `current` to `target`, in order."""
     return [migration(v) for v in range(current + 1, target + 1)]
+
+
+def too_new_error(version: int) -> StoreError:
+    return StoreError(
+        "schema_too_new",
+        f"the store is at schema version {version}, newer than this Sextant "
+        f"(which knows up to {LATEST_VERSION})",
+        field="data_dir",
+        hint="upgrade Sextant",
+    )

@@ -10,17 +10,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlglot import exp
 
 from sextant.errors import InvalidInput, SextantError, StoreError
+from sextant.store.appends import conform, time_window
 from sextant.store.engine import TRUNCATED, Batches, Params, iter_batches
-from sextant.store.migrations import AddColumn, CreateTable, pending
+from sextant.store.migrations import AddColumn, CreateTable, pending, too_new_error
 from sextant.store.schema import LATEST_VERSION, Column, Table, Type, table
 
 DUCKDB_TYPES = {
@@ -89,7 +88,7 @@ class DuckDBEngine:
         if migrate and not read_only:
             self.migrate()
         elif self.schema_version() > LATEST_VERSION:
-            raise _too_new(self.schema_version())
+            raise too_new_error(self.schema_version())
 
     # --- queries -------------------------------------------------------------------------
 
@@ -144,7 +143,7 @@ class DuckDBEngine:
             key = ", ".join(_q(k) for k in spec.key)
             match = " AND ".join(f"t.{_q(k)} = b.{_q(k)}" for k in spec.key)
             stored = _q(spec.name)
-            window = _time_window(spec, batch)
+            window = time_window(spec, batch)
             if window:
                 stored = (
                     f"(SELECT {key} FROM {stored} WHERE {_q(spec.time)} "
@@ -223,7 +222,7 @@ class DuckDBEngine:
     def migrate(self, target: int | None = None) -> list[int]:
         current = self.schema_version()
         if current > LATEST_VERSION:
-            raise _too_new(current)
+            raise too_new_error(current)
         applied = []
         for m in pending(current, target or LATEST_VERSION):
             with self.transaction():
@@ -282,42 +281,6 @@ class DuckDBEngine:
         self.close()
 
 
-def conform(spec: Table, batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Cast `batch` to the canonical types of `spec`, refusing unknown or missing columns."""
-    known = {c.name: c for c in spec.columns}
-    unknown = [n for n in batch.schema.names if n not in known]
-    if unknown:
-        raise InvalidInput(
-            "unknown_column",
-            f"table {spec.name!r} has no column {unknown[0]!r}",
-            field=unknown[0],
-        )
-    missing = [c for c in spec.required if c not in batch.schema.names]
-    if missing:
-        raise InvalidInput(
-            "missing_column",
-            f"table {spec.name!r} needs column {missing[0]!r}",
-            field=missing[0],
-        )
-    target = pa.schema([pa.field(n, spec.arrow_schema().field(n).type) for n in batch.schema.names])
-    try:
-        return batch.cast(target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise InvalidInput("bad_type", f"{spec.name}: {exc}", field=spec.name) from None
-
-
-def _time_window(spec: Table, batch: pa.RecordBatch) -> tuple[str, str] | None:
-    """The span of stored rows a duplicate of `batch` could be in, or None for all rows."""
-    if not spec.dedupe_window_seconds or spec.time not in batch.schema.names:
-        return None
-    bounds = pc.min_max(batch.column(spec.time))
-    low, high = bounds["min"].as_py(), bounds["max"].as_py()
-    if low is None:
-        return None
-    margin = timedelta(seconds=spec.dedupe_window_seconds)
-    return (low - margin).isoformat(), (high + margin).isoformat()
-
-
 def _ddl(step: CreateTable | AddColumn) -> str:
     if isinstance(step, CreateTable):
         cols = ", ".join(_column_ddl(c) for c in step.columns)
@@ -373,13 +336,3 @@ def _open_error(path: Path, exc: Exception) -> SextantError:
             hint="stop that process (for example `sextant serve`) or use another --data-dir",
         )
     return StoreError("store_unreadable", f"cannot open the store {path}: {text}", field="data_dir")
-
-
-def _too_new(version: int) -> StoreError:
-    return StoreError(
-        "schema_too_new",
-        f"the store is at schema version {version}, newer than this Sextant "
-        f"(which knows up to {LATEST_VERSION})",
-        field="data_dir",
-        hint="upgrade Sextant",
-    )
