@@ -65,6 +65,14 @@ class Unprocessable(SextantError):
     status = 422
 
 
+class Unauthorized(SextantError):
+    status = 401
+
+
+class RequestTimeout(SextantError):
+    status = 408
+
+
 class Forbidden(SextantError):
     status = 403
 
@@ -89,3 +97,13 @@ class StoreError(SextantError):
     """The store cannot do what was asked (locked file, newer schema than this code)."""
 
     status = 503
+
+
+class Unavailable(SextantError):
+    """Retry later: draining, backlog full, journal failing (503 with Retry-After)."""
+
+    status = 503
+
+    def __init__(self, code: str, message: str, retry_after: int = 1) -> None:
+        super().__init__(code, message, hint=f"retry after {retry_after} s")
+        self.retry_after = retry_after

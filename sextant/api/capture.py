@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from sextant.api.errors import error_body
-from sextant.errors import InvalidInput, SextantError, TooLarge
+from sextant.errors import InvalidInput, RequestTimeout, TooLarge, Unauthorized
 from sextant.ingest.requests import CaptureRequest, to_record, verdicts
 
 router = APIRouter()
@@ -24,10 +24,6 @@ POSTHOG_PATHS = ("/batch", "/e", "/i/v0/e", "/capture", "/track")
 SEGMENT_CALLS = ("batch", "track", "identify", "page", "screen", "group", "alias")
 SEGMENT_LETTERS = ("b", "t", "i", "p", "s", "g", "a")
 FLAGS_ANSWER = {"flags": {}, "featureFlags": {}, "errorsWhileComputingFlags": False}
-
-
-class Unauthorized(SextantError):
-    status = 401
 
 
 async def read_body(request: Request) -> bytes:
@@ -53,10 +49,6 @@ async def read_body(request: Request) -> bytes:
             "body_timeout",
             f"the request body did not arrive within {settings.body_timeout_seconds:g} s",
         ) from None
-
-
-class RequestTimeout(SextantError):
-    status = 408
 
 
 def _too_large(limit: int) -> TooLarge:

@@ -15,16 +15,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from sextant.errors import SextantError
+from sextant.errors import Unauthorized
 from sextant.ingest.files import import_file
 from sextant.ingest.sources import add_source, list_sources, revoke_source
 from sextant.store.summary import summarize
 
 router = APIRouter()
-
-
-class Unauthorized(SextantError):
-    status = 401
 
 
 def require_control_token(request: Request) -> None:

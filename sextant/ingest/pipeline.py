@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from sextant.errors import SextantError
+from sextant.errors import Unavailable
 from sextant.ingest.journal import GroupCommitter, Journal
 from sextant.ingest.model import Accepted, GroupUpdate, Merge
 from sextant.ingest.requests import accepted_from_record
@@ -27,16 +27,6 @@ from sextant.ingest.writer import store_events
 from sextant.store.engine import Engine
 
 log = logging.getLogger("sextant.ingest")
-
-
-class Unavailable(SextantError):
-    """Retry later: the server is draining or its backlog is full (503 + Retry-After)."""
-
-    status = 503
-
-    def __init__(self, code: str, message: str, retry_after: int = 1) -> None:
-        super().__init__(code, message, hint=f"retry after {retry_after} s")
-        self.retry_after = retry_after
 
 
 @dataclass

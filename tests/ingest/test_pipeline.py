@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from sextant.errors import Unavailable
 from sextant.ingest.journal import Journal
 from sextant.ingest.model import Accepted, GroupUpdate, Limits, Merge
-from sextant.ingest.pipeline import Ingestor, Unavailable, encode
+from sextant.ingest.pipeline import Ingestor, encode
 from sextant.ingest.requests import CaptureRequest, to_record
 from sextant.store.engines.duckdb import DuckDBEngine
 
