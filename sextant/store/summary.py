@@ -12,19 +12,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sextant.catalog import load_catalog
 from sextant.store.engine import Engine
 from sextant.store.identity import events_with_persons
 from sextant.store.schema import TABLES
 
-# Events that do not make a person active (SEMANTICS: Identity and activity).
-INACTIVE_EVENTS = (
-    "$pageleave",
-    "$feature_flag_called",
-    "$identify",
-    "$create_alias",
-    "$groupidentify",
-    "$set",
-)
 SIGNUP_EVENT = "signed_up"
 PAID_EVENT = "subscription_started"
 
@@ -110,14 +102,13 @@ def _activity(engine: Engine, timezone: str, h: Headline) -> None:
     h.last_day = last.astimezone(zone).date()
     first_day = h.last_day - timedelta(days=29)
     since = datetime.combine(first_day, time(), zone).astimezone(UTC)
-    inactive = ", ".join(f"'{e}'" for e in INACTIVE_EVENTS)
     row = _row(
         engine,
         f"""
         WITH active AS (
             SELECT DISTINCT person_id, CAST(timezone($tz, timestamp) AS DATE) AS day
             FROM ({resolved}) AS r
-            WHERE event NOT IN ({inactive})
+            WHERE NOT list_contains($inactive, event)
               AND timestamp >= CAST($since AS TIMESTAMPTZ)
         )
         SELECT
@@ -126,7 +117,13 @@ def _activity(engine: Engine, timezone: str, h: Headline) -> None:
             count(DISTINCT person_id) FILTER (WHERE day >= $first AND day <= $last) AS mau
         FROM active
         """,
-        {"tz": timezone, "since": since.isoformat(), "first": first_day, "last": h.last_day},
+        {
+            "tz": timezone,
+            "since": since.isoformat(),
+            "first": first_day,
+            "last": h.last_day,
+            "inactive": list(inactive_events()),
+        },
     )
     h.dau, h.wau, h.mau = row["dau"], row["wau"], row["mau"]
     h.stickiness = h.dau / h.mau if h.mau else None
@@ -135,6 +132,11 @@ def _activity(engine: Engine, timezone: str, h: Headline) -> None:
         f"SELECT count(*) / nullif(count(DISTINCT person_id), 0) AS v FROM ({resolved}) AS r",
     )
     h.events_per_person = per["v"]
+
+
+def inactive_events() -> tuple[str, ...]:
+    """The events flagged inactive in the metric catalog: one definition of "active"."""
+    return load_catalog().event_flags.flagged("inactive")
 
 
 def _conversion(engine: Engine, h: Headline) -> None:
