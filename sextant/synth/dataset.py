@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
@@ -21,6 +21,14 @@ def chunks(cfg: SynthConfig) -> Iterator[tuple[str, pa.Table]]:
     yield from product_tables(cfg)
     yield from commerce_tables(cfg)
     yield from experience_tables(cfg)
+
+
+def collect(pieces: Iterable[tuple[str, pa.Table]]) -> dict[str, pa.Table]:
+    """Whole tables from (table, chunk) pairs: for small data sets in tests and notebooks."""
+    parts: dict[str, list[pa.Table]] = {}
+    for name, chunk in pieces:
+        parts.setdefault(name, []).append(chunk)
+    return {name: pa.concat_tables(chunks) for name, chunks in parts.items()}
 
 
 def generate(engine: Engine, cfg: SynthConfig, progress: Progress | None = None) -> dict[str, int]:

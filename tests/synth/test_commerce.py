@@ -14,6 +14,7 @@ import pytest
 
 from sextant.store.engines.duckdb import DuckDBEngine
 from sextant.store.schema import table
+from sextant.synth import dataset
 from sextant.synth.commerce import commerce_tables, order_extras_cents
 from sextant.synth.config import SynthConfig
 
@@ -34,10 +35,7 @@ VELOCITY_DAYS = 14
 
 
 def collect(cfg: SynthConfig) -> dict[str, pa.Table]:
-    pieces = defaultdict(list)
-    for name, chunk in commerce_tables(cfg):
-        pieces[name].append(chunk)
-    return {name: pa.concat_tables(chunks) for name, chunks in pieces.items()}
+    return dataset.collect(commerce_tables(cfg))
 
 
 @pytest.fixture(scope="module")

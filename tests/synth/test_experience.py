@@ -13,6 +13,7 @@ import pytest
 
 from sextant.store.engines.duckdb import DuckDBEngine
 from sextant.store.schema import table
+from sextant.synth import dataset
 from sextant.synth.commerce import commerce_tables
 from sextant.synth.config import SynthConfig
 from sextant.synth.experience import experience_tables, incident_window
@@ -25,10 +26,7 @@ TENANT = "shop-01.myshopify.com"
 
 
 def collect(cfg: SynthConfig) -> dict[str, pa.Table]:
-    pieces = defaultdict(list)
-    for name, chunk in experience_tables(cfg):
-        pieces[name].append(chunk)
-    return {name: pa.concat_tables(chunks) for name, chunks in pieces.items()}
+    return dataset.collect(experience_tables(cfg))
 
 
 @pytest.fixture(scope="module")

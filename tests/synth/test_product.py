@@ -13,6 +13,7 @@ import pytest
 
 from sextant.store.engines.duckdb import DuckDBEngine
 from sextant.store.schema import TABLES
+from sextant.synth import dataset
 from sextant.synth.config import EXPERIMENT_FLAG, SynthConfig
 from sextant.synth.product import product_tables
 from sextant.synth.vocab import COLLABORATION, FEATURES
@@ -38,10 +39,7 @@ NOT_FEATURES = ", ".join(
 
 
 def generate(cfg: SynthConfig) -> dict[str, pa.Table]:
-    chunks: dict[str, list[pa.Table]] = {}
-    for name, chunk in product_tables(cfg):
-        chunks.setdefault(name, []).append(chunk)
-    return {name: pa.concat_tables(parts) for name, parts in chunks.items()}
+    return dataset.collect(product_tables(cfg))
 
 
 def load(tables: dict[str, pa.Table]) -> DuckDBEngine:
