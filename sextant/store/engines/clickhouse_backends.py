@@ -29,6 +29,8 @@ INSERT_SETTINGS = {"max_partitions_per_insert_block": 0}
 SESSION_SETTINGS: dict[str, Any] = {
     "session_timezone": "UTC",
     "enable_extended_results_for_datetime_functions": 1,
+    # Standard SQL outer joins: unmatched columns are NULL, not the type's default (0, '').
+    "join_use_nulls": 1,
 }
 
 

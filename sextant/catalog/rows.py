@@ -1,0 +1,422 @@
+"""Row sources for the compiler: the rows of a metric's table inside the query's time bounds,
+with persons resolved through identity merges, dimensions and filters applied, and the tenant
+scope enforced. Every metric reads its data through `select_rows`, so no compiled query can
+skip the scope (DESIGN.md, principle 6).
+
+Table aliases inside a row source: `r` the table's rows, `o` person overrides, `p` persons,
+`t` tenants, `rf` refunds per order. The derived `sessions` table is built from events here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlglot import exp
+
+from sextant.catalog import dialects as d
+from sextant.catalog.definitions import Catalog
+from sextant.catalog.dimensions import Dimension
+from sextant.catalog.expressions import ExpressionError, Source, parse_filter, parse_source
+from sextant.catalog.models import EventSelector
+from sextant.catalog.query import MetricQuery
+from sextant.catalog.tables import COMPUTED_COLUMNS, DERIVED_TABLES
+from sextant.errors import InvalidInput
+from sextant.store.schema import TABLES
+
+SESSION_GAP_SECONDS = 30 * 60
+SESSION_MAX_SECONDS = 24 * 3600
+RESERVED = {"bucket", "value", "ts", "who", "v", "day", "currency", "feature", "incomplete"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every compile step needs: the catalog, the query, the target dialect."""
+
+    catalog: Catalog
+    query: MetricQuery
+    dialect: str
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        dims = [self.catalog.dimension(name) for name in self.query.breakdown]
+        for dim in dims:
+            if dim.name in RESERVED:
+                raise InvalidInput(
+                    "breakdown_reserved",
+                    f"breakdown {dim.name!r} clashes with a result column",
+                    field="breakdown",
+                )
+        return dims
+
+    @property
+    def dim_names(self) -> list[str]:
+        return [dim.name for dim in self.dimensions]
+
+    def selection(self, selector: EventSelector) -> exp.Expression | None:
+        """The condition on `r.event` for listed events or a flag (None: every event)."""
+        event = exp.column("event", table="r")
+        if selector.events:
+            return exp.In(this=event, expressions=[exp.Literal.string(e) for e in selector.events])
+        flags = self.catalog.event_flags
+        if selector.event_flag == "active":
+            inactive = flags.flagged("inactive")
+            if not inactive:
+                return None
+            return exp.Not(
+                this=exp.In(this=event, expressions=[exp.Literal.string(e) for e in inactive])
+            )
+        if selector.event_flag:
+            names = flags.flagged(selector.event_flag) or ("",)  # nothing flagged: no rows
+            return exp.In(this=event, expressions=[exp.Literal.string(e) for e in names])
+        return None
+
+
+def time_column(table: str) -> str:
+    if table == "sessions":
+        return "started_at"
+    column = TABLES[table].time
+    if column is None:
+        raise InvalidInput(
+            "metric_table_untimed", f"table {table} has no time column to place rows in a range"
+        )
+    return column
+
+
+def select_rows(
+    ctx: Context,
+    table: str,
+    bounds: tuple[datetime, datetime],
+    *,
+    condition: exp.Expression | None = None,
+    metric_filter: str | None = None,
+    columns: Sequence[exp.Expression] = (),
+    dims: bool = True,
+) -> exp.Select:
+    """Rows of `table` with time in [start, end): `ts`, `who` (resolved person, events and
+    sessions), each breakdown under its dimension name, plus `columns` (over `r`)."""
+    source, resolved = _from(ctx, table, bounds)
+    needs: set[str] = set()
+    select = [exp.alias_(exp.column(time_column(table), table="r"), "ts")]
+    if resolved is not None:
+        select.append(exp.alias_(resolved, "who"))
+    if dims:
+        select += [
+            exp.alias_(_dimension(ctx, table, dim.parsed_source, needs), dim.name)
+            for dim in ctx.dimensions
+        ]
+    select += list(columns)
+    wheres = [_in_bounds(ctx, table, bounds), *_scope(ctx)]
+    if condition is not None:
+        wheres.append(condition)
+    if metric_filter:
+        wheres.append(exp.paren(_qualified(parse_filter(metric_filter))))
+    wheres += [exp.paren(_where(ctx, table, text, needs)) for text in ctx.query.where]
+    for node in select:
+        for column in node.find_all(exp.Column):
+            if column.table == "rf":
+                needs.add("refunds")
+    query = exp.select(*select).from_(source)
+    query = _joins(query, table, resolved, needs)
+    return query.where(exp.and_(*wheres))
+
+
+def _from(ctx: Context, table: str, bounds: tuple[datetime, datetime]):
+    """The FROM of a row source and the resolved-person expression (None: no persons)."""
+    if table == "sessions":
+        return sessions(ctx, bounds).subquery("r"), exp.column("person_id", table="r")
+    source = exp.alias_(exp.table_(table), "r", table=True)
+    if table == "events":
+        return source, exp.func(
+            "COALESCE", exp.column("person_id", table="o"), exp.column("person_id", table="r")
+        )
+    return source, None
+
+
+def _joins(query: exp.Select, table: str, resolved: exp.Expression | None, needs: set[str]):
+    if table == "events":
+        query = query.join(
+            exp.alias_(exp.table_("person_overrides"), "o", table=True),
+            on=exp.EQ(
+                this=exp.column("old_person_id", table="o"),
+                expression=exp.column("person_id", table="r"),
+            ),
+            join_type="LEFT",
+        )
+    if "person" in needs:
+        if resolved is None:
+            raise InvalidInput(
+                "dimension_needs_persons",
+                f"table {table} has no persons; person dimensions apply to events and sessions",
+                field="breakdown",
+            )
+        query = query.join(
+            exp.alias_(exp.table_("persons"), "p", table=True),
+            on=exp.EQ(this=exp.column("person_id", table="p"), expression=resolved.copy()),
+            join_type="LEFT",
+        )
+    if "tenant" in needs:
+        query = query.join(
+            exp.alias_(exp.table_("tenants"), "t", table=True),
+            on=exp.EQ(
+                this=exp.column("tenant_id", table="t"),
+                expression=exp.column("tenant_id", table="r"),
+            ),
+            join_type="LEFT",
+        )
+    if "refunds" in needs:
+        refunded = (
+            exp.select(
+                "tenant_id",
+                "order_id",
+                exp.alias_(exp.func("SUM", exp.column("amount")), "refunded"),
+            )
+            .from_("refunds")
+            .group_by("tenant_id", "order_id")
+        )
+        query = query.join(
+            refunded.subquery("rf"),
+            on=exp.and_(
+                exp.EQ(
+                    this=exp.column("tenant_id", table="rf"),
+                    expression=exp.column("tenant_id", table="r"),
+                ),
+                exp.EQ(
+                    this=exp.column("order_id", table="rf"),
+                    expression=exp.column("order_id", table="r"),
+                ),
+            ),
+            join_type="LEFT",
+        )
+    return query
+
+
+def column(ctx: Context, table: str, name: str) -> exp.Expression:
+    """A column of `table` (stored, computed or derived) over the row alias `r`."""
+    if name in COMPUTED_COLUMNS.get(table, {}) and name == "net_total":
+        refunded = exp.func("COALESCE", exp.column("refunded", table="rf"), exp.Literal.number(0))
+        return exp.Sub(this=exp.column("total_price", table="r"), expression=refunded)
+    return exp.column(name, table="r")
+
+
+def measured(ctx: Context, table: str, text: str) -> exp.Expression:
+    """The value a sum/average/percentile/count_distinct metric reads (`of`)."""
+    source = parse_source(text)
+    if source.entity == "row" and not source.path:
+        if text == "person_id" and table in ("events", "sessions"):
+            return exp.column("who")
+        return column(ctx, table, source.column)
+    raise InvalidInput(
+        "metric_source_unsupported",
+        f"{text!r}: measured values are columns of the metric's table",
+        field="of",
+    )
+
+
+def _dimension(ctx: Context, table: str, source: Source, needs: set[str]) -> exp.Expression:
+    alias = {"row": "r", "person": "p", "tenant": "t"}[source.entity]
+    if source.entity != "row":
+        needs.add(source.entity)
+    elif source.column not in _columns(table):
+        raise InvalidInput(
+            "dimension_not_on_table",
+            f"table {table} has no column {source.column!r} to slice by",
+            field="breakdown",
+            hint="slice by tenant or a tenant.<column> dimension instead",
+        )
+    base = exp.column(source.column, table=alias)
+    if source.path:
+        return d.json_text(base, source.path, ctx.dialect)
+    return base
+
+
+def _columns(table: str) -> set[str]:
+    if table in DERIVED_TABLES:
+        return set(DERIVED_TABLES[table])
+    return {c.name for c in TABLES[table].columns}
+
+
+def _where(ctx: Context, table: str, text: str, needs: set[str]) -> exp.Expression:
+    """A query filter: a condition whose columns are dimension names."""
+    try:
+        node = parse_filter(text)
+    except ExpressionError as exc:
+        raise InvalidInput(exc.code, exc.message, field="where") from None
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            name = ".".join(p.name for p in node.parts)
+            dim = ctx.catalog.dimension(name)
+            return _dimension(ctx, table, dim.parsed_source, needs)
+        return node
+
+    return node.transform(swap)
+
+
+def _qualified(node: exp.Expression) -> exp.Expression:
+    """A metric filter's bare columns, read from the row alias `r`."""
+    node = node.copy()
+    for column in node.find_all(exp.Column):
+        if not column.table:
+            column.set("table", exp.to_identifier("r"))
+    return node
+
+
+def _in_bounds(ctx: Context, table: str, bounds: tuple[datetime, datetime]) -> exp.Expression:
+    ts = exp.column(time_column(table), table="r")
+    lo, hi = (d.instant(b, ctx.dialect) for b in bounds)
+    return exp.and_(exp.GTE(this=ts, expression=lo), exp.LT(this=ts, expression=hi.copy()))
+
+
+def _scope(ctx: Context, alias: str = "r") -> list[exp.Expression]:
+    tenants = ctx.query.tenants
+    if tenants is None:
+        return []
+    values = [exp.Literal.string(t) for t in tenants] or [exp.Null()]
+    return [exp.In(this=exp.column("tenant_id", table=alias), expressions=values)]
+
+
+def sessions(ctx: Context, bounds: tuple[datetime, datetime]) -> exp.Select:
+    """Sessions starting in [start, end), derived from events (SEMANTICS: Sessions).
+
+    The SDK's session id wins; otherwise a session breaks after more than 30 minutes idle,
+    and a visit without such a break is cut every 24 hours from its first event. Events are
+    read from 48 hours before the start (to find where sessions begin) to 24 hours after
+    the end (a session starting in range may run on).
+    """
+    dialect = ctx.dialect
+    lo, hi = bounds
+    wide = (lo - timedelta(hours=48), hi + timedelta(hours=24))
+    ts = exp.column("timestamp", table="r")
+    who = exp.func(
+        "COALESCE", exp.column("person_id", table="o"), exp.column("person_id", table="r")
+    )
+    tagged = (
+        exp.select(
+            exp.alias_(ts, "ts"),
+            exp.alias_(who, "who"),
+            exp.column("id", table="r"),
+            exp.column("session_id", table="r"),
+            exp.column("event", table="r"),
+            *(
+                exp.column(c, table="r")
+                for c in ("tenant_id", "plan", "country", "channel", "device", "path")
+            ),
+        )
+        .from_(exp.alias_(exp.table_("events"), "r", table=True))
+        .join(
+            exp.alias_(exp.table_("person_overrides"), "o", table=True),
+            on=exp.EQ(
+                this=exp.column("old_person_id", table="o"),
+                expression=exp.column("person_id", table="r"),
+            ),
+            join_type="LEFT",
+        )
+        .where(exp.and_(_in_bounds(ctx, "events", wide), *_scope(ctx)))
+    )
+    by_person = [exp.column("who"), exp.Is(this=exp.column("session_id"), expression=exp.Null())]
+    order = exp.Order(
+        expressions=[exp.Ordered(this=exp.column("ts")), exp.Ordered(this=exp.column("id"))]
+    )
+    gap = d.seconds_between(
+        d.lag(exp.column("ts"), 1, by_person, [exp.column("ts"), exp.column("id")], dialect),
+        exp.column("ts"),
+        dialect,
+    )
+    breaks = exp.select(
+        "*",
+        exp.alias_(
+            exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.GT(this=gap, expression=exp.Literal.number(SESSION_GAP_SECONDS)),
+                        true=exp.Literal.number(1),
+                    )
+                ],
+                default=exp.Literal.number(0),
+            ),
+            "is_break",
+        ),
+    ).from_(tagged.subquery("ev"))
+    # A gap break, or the first event of the person, starts a visit (running count of breaks).
+    first = exp.Window(this=exp.func("ROW_NUMBER"), partition_by=by_person, order=order.copy())
+    visits = exp.select(
+        "*",
+        exp.alias_(
+            exp.Window(
+                this=exp.func("SUM", exp.column("is_break")),
+                partition_by=by_person,
+                order=order.copy(),
+                spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING"),
+            ),
+            "visit",
+        ),
+        exp.alias_(first, "nth"),
+    ).from_(breaks.subquery("b"))
+    visit_key = [
+        exp.column("who"),
+        exp.column("visit"),
+        exp.Is(this=exp.column("session_id"), expression=exp.Null()),
+    ]
+    since_visit = d.seconds_between(
+        exp.Window(this=exp.func("MIN", exp.column("ts")), partition_by=visit_key),
+        exp.column("ts"),
+        dialect,
+    )
+    chunk = exp.Floor(
+        this=exp.Div(this=since_visit, expression=exp.Literal.number(SESSION_MAX_SECONDS))
+    )
+    derived_key = exp.func(
+        "CONCAT",
+        exp.Literal.string("s:"),
+        exp.cast(exp.column("who"), "TEXT"),
+        exp.Literal.string(":"),
+        exp.cast(exp.column("visit"), "TEXT"),
+        exp.Literal.string(":"),
+        exp.cast(exp.cast(chunk, "BIGINT"), "TEXT"),
+    )
+    keyed = exp.select(
+        "*", exp.alias_(exp.func("COALESCE", exp.column("session_id"), derived_key), "session_key")
+    ).from_(visits.subquery("v"))
+    ordered = exp.Window(
+        this=exp.func("ROW_NUMBER"), partition_by=[exp.column("session_key")], order=order.copy()
+    )
+    numbered = exp.select("*", exp.alias_(ordered, "pos")).from_(keyed.subquery("k"))
+
+    def at_first(name: str) -> exp.Expression:
+        is_first = exp.EQ(this=exp.column("pos"), expression=exp.Literal.number(1))
+        return exp.alias_(
+            exp.func("MAX", exp.Case(ifs=[exp.If(this=is_first, true=exp.column(name))])), name
+        )
+
+    pageview = exp.EQ(this=exp.column("event"), expression=exp.Literal.string("$pageview"))
+    grouped = (
+        exp.select(
+            exp.alias_(exp.column("session_key"), "session_id"),
+            exp.alias_(exp.func("MIN", exp.column("who")), "person_id"),
+            exp.alias_(exp.func("MIN", exp.column("ts")), "started_at"),
+            exp.alias_(exp.func("MAX", exp.column("ts")), "ended_at"),
+            exp.alias_(
+                d.seconds_between(
+                    exp.func("MIN", exp.column("ts")), exp.func("MAX", exp.column("ts")), dialect
+                ),
+                "duration_seconds",
+            ),
+            exp.alias_(exp.func("COUNT", exp.Star()), "events"),
+            exp.alias_(
+                exp.func(
+                    "SUM",
+                    exp.Case(
+                        ifs=[exp.If(this=pageview, true=exp.Literal.number(1))],
+                        default=exp.Literal.number(0),
+                    ),
+                ),
+                "pageviews",
+            ),
+            *(at_first(c) for c in ("tenant_id", "plan", "country", "channel", "device", "path")),
+        )
+        .from_(numbered.subquery("n"))
+        .group_by(exp.column("session_key"))
+    )
+    return grouped
