@@ -18,6 +18,16 @@ Grain = Literal["hour", "day", "week", "month"]
 MAX_DAYS = 3 * 366 + 1  # about three years of day buckets
 MAX_HOUR_DAYS = 31  # hour buckets: a month at most
 MAX_BREAKDOWN = 3
+# Presets (SEMANTICS: Time): "last N days" are the N complete days ending yesterday.
+PRESETS = {
+    "today": (0, 0),
+    "yesterday": (1, 1),
+    "last_7_days": (7, 1),
+    "last_30_days": (30, 1),
+    "last_90_days": (90, 1),
+    "last_180_days": (180, 1),
+    "last_365_days": (365, 1),
+}
 
 
 class MetricQuery(BaseModel):
@@ -78,6 +88,7 @@ class MetricQuery(BaseModel):
     def parse(cls, data: dict[str, Any], *, today: date | None = None) -> MetricQuery:
         """Validate `data` (API body, CLI options) into a query, or raise InvalidInput
         listing every problem with its field."""
+        data = _with_preset(data, today)
         try:
             query = cls.model_validate(data)
         except ValidationError as exc:
@@ -136,3 +147,28 @@ class MetricQuery(BaseModel):
         first = self.date_from - timedelta(days=days_before)
         last = self.date_to + timedelta(days=1 + days_after)
         return self.instant(first), self.instant(last)
+
+
+def _with_preset(data: dict[str, Any], today: date | None) -> dict[str, Any]:
+    """`range: last_7_days` (and the other PRESETS) instead of `from` and `to`."""
+    preset = data.get("range")
+    if preset is None:
+        return data
+    rest = {k: v for k, v in data.items() if k != "range"}
+    if preset not in PRESETS:
+        raise InvalidInput(
+            "range_unknown",
+            f"unknown range {preset!r}; expected one of {', '.join(PRESETS)}",
+            field="range",
+        )
+    if "from" in rest or "to" in rest or "date_from" in rest or "date_to" in rest:
+        raise InvalidInput("range_and_dates", "give a range or from/to, not both", field="range")
+    zone = rest.get("timezone", "UTC")
+    try:
+        today = today or datetime.now(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        today = today or datetime.now(UTC).date()  # the zone itself is reported by validation
+    back, end = PRESETS[preset]
+    first = today - timedelta(days=back if back else 0)
+    last = today - timedelta(days=end)
+    return rest | {"from": first, "to": last}
