@@ -182,7 +182,7 @@ def _tenant_changes(ctx, metric, plan, person_changes, dims) -> exp.Select:
     counted = exp.select(
         *_cols(group),
         exp.column("day"),
-        exp.alias_(d.running_sum(exp.column("delta"), part, order), "persons"),
+        exp.alias_(d.running_sum(exp.column("delta"), part, order, ctx.dialect), "persons"),
         exp.alias_(d.lag(exp.column("day"), 1, part, order, ctx.dialect, lead=True), "next_day"),
     ).from_(per_day.subquery("pd"))
     counted_cte = plan.add(
@@ -240,7 +240,9 @@ def _series(ctx, metric, plan, changes_cte, dims) -> exp.Select:
     series = exp.select(
         *_cols(dims),
         exp.column("day"),
-        exp.alias_(d.running_sum(exp.column("delta"), _cols(dims), [exp.column("day")]), "value"),
+        exp.alias_(
+            d.running_sum(exp.column("delta"), _cols(dims), [exp.column("day")], dialect), "value"
+        ),
     ).from_(per_day.subquery("pd"))
     series_cte = plan.add(
         f"{metric.name}_series",

@@ -185,7 +185,7 @@ def _aggregate(ctx: Context, metric: EventMetric, plan: Plan, extra: tuple[str, 
             value = exp.func("SUM", v)
         elif isinstance(metric, AverageMetric):
             value = exp.func("AVG", v)
-        else:
+        elif ctx.dialect != "bigquery":  # bigquery: the analytic form below
             value = d.quantile_cont(v, metric.quantile, ctx.dialect)
     for key in extra:
         if key not in ("currency",):
@@ -201,6 +201,13 @@ def _aggregate(ctx: Context, metric: EventMetric, plan: Plan, extra: tuple[str, 
     )
     name = plan.add(f"{metric.name}_rows", rows, f"{metric.name}: {_rows_note(metric)}")
     keys = keys_of(ctx, extra)
+    if isinstance(metric, PercentileMetric) and ctx.dialect == "bigquery":
+        # BigQuery's exact PERCENTILE_CONT is analytic only: compute it per row, keep one.
+        window = d.quantile_window(exp.column("v"), metric.quantile, keys)
+        ranked = exp.select("*", exp.alias_(window, "q")).from_(name)
+        note = f"{metric.name}: exact quantile in each bucket (analytic form)"
+        name = plan.add(f"{metric.name}_quantile", ranked, note)
+        value = exp.func("MAX", exp.column("q"))
     return (
         exp.select(*keys, exp.alias_(value, "value"))
         .from_(name)

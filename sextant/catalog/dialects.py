@@ -197,15 +197,16 @@ def quantile_cont(value: exp.Expression, q: float, dialect: str) -> exp.Expressi
         return exp.ParameterizedAgg(
             this=exp.to_identifier("quantileExactInclusive"), expressions=[_n(q)], params=[value]
         )
-    if dialect == "bigquery":
-        raise Unsupported(
-            "sql_unsupported",
-            "bigquery has no exact quantile aggregate (PERCENTILE_CONT is analytic only)",
-            field="dialect",
-        )
     return exp.WithinGroup(
         this=_f("PERCENTILE_CONT", _n(q)),
         expression=exp.Order(expressions=[exp.Ordered(this=value)]),
+    )
+
+
+def quantile_window(value: exp.Expression, q: float, partition: list[exp.Expression]):
+    """The exact continuous quantile over a window (BigQuery has no such aggregate)."""
+    return exp.Window(
+        this=_f("PERCENTILE_CONT", value, _n(q)), partition_by=[p.copy() for p in partition]
     )
 
 
@@ -305,12 +306,21 @@ def lag(
 
 
 def running_sum(
-    value: exp.Expression, partition: list[exp.Expression], order: list[exp.Expression]
+    value: exp.Expression,
+    partition: list[exp.Expression],
+    order: list[exp.Expression],
+    dialect: str,
 ) -> exp.Window:
-    """SUM over the rows so far (ROWS UNBOUNDED PRECEDING: ties in `order` never merge)."""
+    """SUM over the rows so far (ROWS UNBOUNDED PRECEDING: ties in `order` never merge).
+
+    `order` holds no NULLs; BigQuery (whose ascending order puts NULLs first and which
+    refuses NULLS LAST in aggregate windows) is told so, to keep its own default."""
+    nulls_first = True if dialect == "bigquery" else None
     return exp.Window(
         this=exp.func("SUM", value),
         partition_by=[p.copy() for p in partition] or None,
-        order=exp.Order(expressions=[exp.Ordered(this=o.copy()) for o in order]),
+        order=exp.Order(
+            expressions=[exp.Ordered(this=o.copy(), nulls_first=nulls_first) for o in order]
+        ),
         spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING"),
     )

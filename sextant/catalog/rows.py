@@ -27,6 +27,8 @@ from sextant.store.schema import TABLES
 
 SESSION_GAP_SECONDS = 30 * 60
 SESSION_MAX_SECONDS = 24 * 3600
+# Session columns taken from its first event.
+FIRST_EVENT_COLUMNS = ("tenant_id", "plan", "country", "channel", "device", "path", "properties")
 RESERVED = {"bucket", "value", "ts", "who", "v", "day", "currency", "feature", "incomplete"}
 
 
@@ -299,10 +301,7 @@ def sessions(ctx: Context, bounds: tuple[datetime, datetime]) -> exp.Select:
             exp.column("id", table="r"),
             exp.column("session_id", table="r"),
             exp.column("event", table="r"),
-            *(
-                exp.column(c, table="r")
-                for c in ("tenant_id", "plan", "country", "channel", "device", "path")
-            ),
+            *(exp.column(c, table="r") for c in FIRST_EVENT_COLUMNS),
         )
         .from_(exp.alias_(exp.table_("events"), "r", table=True))
         .join(
@@ -339,21 +338,11 @@ def sessions(ctx: Context, bounds: tuple[datetime, datetime]) -> exp.Select:
             "is_break",
         ),
     ).from_(tagged.subquery("ev"))
-    # A gap break, or the first event of the person, starts a visit (running count of breaks).
-    first = exp.Window(this=exp.func("ROW_NUMBER"), partition_by=by_person, order=order.copy())
-    visits = exp.select(
-        "*",
-        exp.alias_(
-            exp.Window(
-                this=exp.func("SUM", exp.column("is_break")),
-                partition_by=by_person,
-                order=order.copy(),
-                spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING"),
-            ),
-            "visit",
-        ),
-        exp.alias_(first, "nth"),
-    ).from_(breaks.subquery("b"))
+    # Visits: the running count of gap breaks (a person's first event starts visit 0).
+    running = d.running_sum(
+        exp.column("is_break"), by_person, [exp.column("ts"), exp.column("id")], dialect
+    )
+    visits = exp.select("*", exp.alias_(running, "visit")).from_(breaks.subquery("b"))
     visit_key = [
         exp.column("who"),
         exp.column("visit"),
@@ -414,7 +403,7 @@ def sessions(ctx: Context, bounds: tuple[datetime, datetime]) -> exp.Select:
                 ),
                 "pageviews",
             ),
-            *(at_first(c) for c in ("tenant_id", "plan", "country", "channel", "device", "path")),
+            *(at_first(c) for c in FIRST_EVENT_COLUMNS),
         )
         .from_(numbered.subquery("n"))
         .group_by(exp.column("session_key"))

@@ -24,6 +24,7 @@ DERIVED_TABLES: dict[str, dict[str, str]] = {
         "channel": "at the first event",
         "device": "at the first event",
         "path": "entry path",
+        "properties": "event properties of the first event",
     },
 }
 # Columns the compiler adds to a stored table.

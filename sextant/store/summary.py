@@ -1,18 +1,22 @@
 """What a store holds: tables, row counts, time ranges, size, versions and headline numbers.
 
 The headline numbers follow SEMANTICS.md (persons resolved through merges, active means
-an event not flagged inactive, days in the given time zone). The metric catalog will own
-these definitions; until then they are computed here, each in one query.
+an event not flagged inactive, days in the given time zone). DAU, WAU, MAU and stickiness
+are the catalog's metrics; the all-time totals are single portable queries.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlglot import exp
+
 from sextant.catalog import load_catalog
+from sextant.catalog.query import MetricQuery
+from sextant.catalog.results import run_query
 from sextant.store.engine import Engine
 from sextant.store.identity import events_with_persons
 from sextant.store.schema import TABLES
@@ -94,44 +98,33 @@ def headline(engine: Engine, timezone: str) -> Headline:
 
 
 def _activity(engine: Engine, timezone: str, h: Headline) -> None:
-    resolved = events_with_persons(["person_id", "event", "timestamp"]).sql("duckdb")
+    """DAU, WAU, MAU and stickiness on the last day with events: the catalog's metrics."""
     last = _row(engine, "SELECT max(timestamp) AS last FROM events")["last"]
     if last is None:
         return
-    zone = ZoneInfo(timezone)
-    h.last_day = last.astimezone(zone).date()
-    first_day = h.last_day - timedelta(days=29)
-    since = datetime.combine(first_day, time(), zone).astimezone(UTC)
-    row = _row(
-        engine,
-        f"""
-        WITH active AS (
-            SELECT DISTINCT person_id, CAST(timezone($tz, timestamp) AS DATE) AS day
-            FROM ({resolved}) AS r
-            WHERE NOT list_contains($inactive, event)
-              AND timestamp >= CAST($since AS TIMESTAMPTZ)
+    h.last_day = last.astimezone(ZoneInfo(timezone)).date()
+    catalog = load_catalog()
+    for name in ("dau", "wau", "mau", "stickiness"):
+        query = MetricQuery.parse(
+            {"metric": name, "from": h.last_day, "to": h.last_day, "timezone": timezone},
+            today=max(h.last_day, date.today()),
         )
-        SELECT
-            count(DISTINCT person_id) FILTER (WHERE day = $last) AS dau,
-            count(DISTINCT person_id) FILTER (WHERE day > $last - 7 AND day <= $last) AS wau,
-            count(DISTINCT person_id) FILTER (WHERE day >= $first AND day <= $last) AS mau
-        FROM active
-        """,
-        {
-            "tz": timezone,
-            "since": since.isoformat(),
-            "first": first_day,
-            "last": h.last_day,
-            "inactive": list(inactive_events()),
-        },
-    )
-    h.dau, h.wau, h.mau = row["dau"], row["wau"], row["mau"]
-    h.stickiness = h.dau / h.mau if h.mau else None
-    per = _row(
-        engine,
-        f"SELECT count(*) / nullif(count(DISTINCT person_id), 0) AS v FROM ({resolved}) AS r",
-    )
-    h.events_per_person = per["v"]
+        setattr(h, name, run_query(engine, catalog, query).rows[0]["value"])
+    resolved = events_with_persons(["person_id"])
+    per = exp.select(
+        exp.alias_(
+            exp.Div(
+                this=exp.cast(exp.func("COUNT", exp.Star()), "DOUBLE"),
+                expression=exp.func(
+                    "NULLIF",
+                    exp.Count(this=exp.Distinct(expressions=[exp.column("person_id")])),
+                    exp.Literal.number(0),
+                ),
+            ),
+            "v",
+        )
+    ).from_(resolved.subquery("r"))
+    h.events_per_person = _row(engine, per)["v"]
 
 
 def inactive_events() -> tuple[str, ...]:
@@ -140,16 +133,16 @@ def inactive_events() -> tuple[str, ...]:
 
 
 def _conversion(engine: Engine, h: Headline) -> None:
-    resolved = events_with_persons(["person_id", "event"]).sql("duckdb")
-    row = _row(
-        engine,
-        f"""
-        SELECT count(DISTINCT person_id) FILTER (WHERE event = $signup) AS signups,
-               count(DISTINCT person_id) FILTER (WHERE event = $paid) AS paid
-        FROM ({resolved}) AS r WHERE event IN ($signup, $paid)
-        """,
-        {"signup": SIGNUP_EVENT, "paid": PAID_EVENT},
-    )
+    def persons_doing(event: str) -> exp.Expression:
+        doing = exp.EQ(this=exp.column("event"), expression=exp.Literal.string(event))
+        case = exp.Case(ifs=[exp.If(this=doing, true=exp.column("person_id"))])
+        return exp.Count(this=exp.Distinct(expressions=[case]))
+
+    query = exp.select(
+        exp.alias_(persons_doing(SIGNUP_EVENT), "signups"),
+        exp.alias_(persons_doing(PAID_EVENT), "paid"),
+    ).from_(events_with_persons(["person_id", "event"]).subquery("r"))
+    row = _row(engine, query)
     if row["signups"]:
         h.signups = row["signups"]
         h.paid_conversion = row["paid"] / row["signups"]
@@ -184,8 +177,8 @@ def _table_summary(engine: Engine, name: str) -> TableSummary:
     return TableSummary(name, row["n"], row["first"], row["last"])
 
 
-def _row(engine: Engine, sql: str, params: dict | None = None) -> dict:
-    return engine.execute(sql, params).to_pylist()[0]
+def _row(engine: Engine, query: str | exp.Expression) -> dict:
+    return engine.execute(query).to_pylist()[0]
 
 
 def _file_bytes(path: Path | None) -> int | None:
