@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         default="monday",
         description="First day of the week for weekly buckets, cohorts and presets.",
     )
+    catalog_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of user metric/dimension YAML that adds to or overrides the built-in catalog."
+        ),
+    )
     engine: Literal["duckdb"] = Field(
         default="duckdb",
         description="Query engine holding the canonical store.",

@@ -1,7 +1,9 @@
-"""Shared fixtures: a real `sextant serve` process on 127.0.0.1 with its own store."""
+"""Shared fixtures: a real `sextant serve` process on 127.0.0.1 with its own store; golden
+files (`tests/golden/`, rewritten by `pytest --update-golden`)."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import signal
@@ -19,6 +21,54 @@ import httpx
 import pytest
 
 SEXTANT = str(Path(sys.executable).parent / "sextant")
+GOLDEN_DIR = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the files under tests/golden/ from the current output (read the diff)",
+    )
+
+
+@dataclass(frozen=True)
+class Golden:
+    """Compares output with a file under `root`; with `update`, rewrites the file instead."""
+
+    root: Path
+    update: bool
+
+    def check(self, relative: str, text: str) -> None:
+        path = self.root / relative
+        if self.update:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            return
+        if not path.exists():
+            pytest.fail(f"no golden file {relative}; run pytest --update-golden", pytrace=False)
+        expected = path.read_text(encoding="utf-8")
+        if text != expected:
+            diff = difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                fromfile=f"tests/golden/{relative}",
+                tofile="current output",
+            )
+            pytest.fail(
+                f"output differs from tests/golden/{relative} (pytest --update-golden rewrites "
+                f"it; read the diff first):\n{''.join(diff)}",
+                pytrace=False,
+            )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    """`golden.check("<metric>/<case>.<dialect>.sql", text)`: fails with a unified diff when
+    `text` differs from the stored file, or rewrites it under --update-golden."""
+    return Golden(GOLDEN_DIR, request.config.getoption("--update-golden"))
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sextant import __version__
-from sextant.api import capture, control, errors
+from sextant.api import capture, control, errors, metrics
 from sextant.config import Settings
 from sextant.ingest.model import Limits
 from sextant.ingest.pipeline import Ingestor
@@ -50,6 +50,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
         app.state.ingestor = ingestor
         app.state.keyring = KeyRing(engine)
         app.state.control_token = secrets.token_urlsafe(32)
+        metrics.install(app.state, settings)
         if url:
             _write_server_file(settings, url, app.state.control_token)
         log.info("ready", extra={"fields": {"url": url, "replayed": ingestor.stats.replayed}})
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(capture.router)
     app.include_router(control.router)
+    app.include_router(metrics.router)
     app.add_middleware(RequestLog)
     app.add_middleware(CaptureCors)
     return app

@@ -77,11 +77,17 @@ def active_users(ctx: Context, metric: ActiveUsersMetric, plan: Plan) -> exp.Sel
     # Who is counted: persons, or workspaces (through their persons when min_persons > 1).
     group = [*dims, "tenant"] if by_tenant and metric.min_persons > 1 else dims
     who = "tenant" if by_tenant and metric.min_persons == 1 else "who"
+    # Events without a workspace make no workspace active (as COUNT(DISTINCT tenant_id)).
+    known = [who, "tenant"] if by_tenant and who != "tenant" else [who]
     days = (
         exp.select(*_cols(group), exp.alias_(exp.column(who), "who"), exp.column("day"))
         .distinct()
         .from_(rows_cte)
-        .where(exp.Not(this=exp.Is(this=exp.column(who), expression=exp.Null())))
+        .where(
+            exp.and_(
+                *[exp.Not(this=exp.Is(this=exp.column(c), expression=exp.Null())) for c in known]
+            )
+        )
     )
     days_cte = plan.add(
         f"{name}_days",

@@ -95,7 +95,7 @@ def compile_query(catalog: Catalog, query: MetricQuery, dialect: str = "duckdb")
         metric=metric,
         dialect=dialect,
         expression=expression,
-        sql=f"/* {header} */\n{d.render(expression, dialect)}",
+        sql=f"/* {_comment_text(header)} */\n{d.render(expression, dialect)}",
         keys=keys,
         additive=metric.type in ADDITIVE_KINDS,
         grain=grain_of(metric, query),
@@ -106,14 +106,29 @@ ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 
 
 def explicit_precedence(expression: exp.Select) -> exp.Select:
-    """Parenthesise arithmetic inside arithmetic: trees built by hand carry no parentheses,
+    """Parenthesise where precedence demands it: trees built by hand carry no parentheses,
     and `a - (b + c)` must not render as `a - b + c`."""
+    additive, multiplicative = (exp.Add, exp.Sub), (exp.Mul, exp.Div, exp.Mod)
     for node in list(expression.find_all(*ARITHMETIC, exp.Neg)):
         for key in ("this", "expression"):
             child = node.args.get(key)
-            if isinstance(child, exp.Binary) and not isinstance(child, exp.Paren):
+            if isinstance(node, exp.Neg):
+                needs = isinstance(child, exp.Binary)
+            elif isinstance(node, multiplicative):
+                needs = isinstance(child, additive) or (
+                    key == "expression" and isinstance(child, multiplicative)
+                )
+            else:
+                needs = isinstance(node, exp.Sub) and key == "expression"
+                needs = needs and isinstance(child, additive)
+            if needs:
                 node.set(key, exp.paren(child, copy=False))
     return expression
+
+
+def _comment_text(text: str) -> str:
+    """`text` unable to open or close a /* */ comment (tenant ids are user data)."""
+    return text.replace("/*", "/ *").replace("*/", "* /")
 
 
 def grain_of(metric: Metric, query: MetricQuery) -> str:

@@ -58,9 +58,7 @@ def instant(value: datetime, dialect: str) -> exp.Expression:
     text = value.strftime("%Y-%m-%d %H:%M:%S")
     if dialect == "clickhouse":
         return _f("toDateTime64", _s(text), _n(6), _s("UTC"))
-    if dialect == "bigquery":
-        return exp.cast(_s(text + "+00"), "TIMESTAMP")
-    return exp.cast(_s(text + "+00"), "TIMESTAMPTZ")
+    return exp.cast(_s(text + "+00"), "TIMESTAMPTZ")  # bigquery: TIMESTAMP
 
 
 def day_literal(value: date, dialect: str) -> exp.Expression:
@@ -93,7 +91,8 @@ def local_hour(ts: exp.Expression, tz: str, dialect: str) -> exp.Expression:
     if dialect == "postgres":
         return _f("date_trunc", _s("hour"), exp.AtTimeZone(this=ts, zone=_s(tz)))
     if dialect == "snowflake":
-        return _f("DATE_TRUNC", _s("HOUR"), _f("CONVERT_TIMEZONE", _s(tz), ts, "TIMESTAMP_NTZ"))
+        local = _f("DATE_TRUNC", _s("HOUR"), _f("CONVERT_TIMEZONE", _s(tz), ts))
+        return exp.cast(local, "TIMESTAMPNTZ")  # the local wall-clock time
     return _f("DATETIME_TRUNC", _f("DATETIME", ts, _s(tz)), exp.var("HOUR"))
 
 
@@ -176,6 +175,8 @@ def seconds_between(start: exp.Expression, end: exp.Expression, dialect: str):
         micros = _f("date_diff", _s("microsecond"), start, end)
     elif dialect == "postgres":
         return exp.Extract(this=exp.var("EPOCH"), expression=exp.Sub(this=end, expression=start))
+    elif dialect == "bigquery":
+        micros = _f("TIMESTAMP_DIFF", end, start, exp.var("MICROSECOND"))
     else:
         micros = exp.DateDiff(this=end, expression=start, unit=exp.var("MICROSECOND"))
     return exp.Div(this=micros, expression=_n(1e6))

@@ -80,6 +80,14 @@ def parse_filter(text: str) -> exp.Expr:
                 f"filter {text!r} holds a subquery; expected a condition on the row's own "
                 "columns (tenant scope is applied by the compiler, which a subquery would skip)",
             )
+        if isinstance(inner, exp.Placeholder | exp.Parameter) and not isinstance(
+            inner.parent, exp.Column
+        ):
+            raise ExpressionError(
+                "catalog_filter_placeholder",
+                f"filter {text!r} holds a placeholder ({inner.sql(DIALECT)}); expected literal "
+                "values, such as plan = 'free'",
+            )
         if isinstance(inner, exp.AggFunc | exp.Window):
             raise ExpressionError(
                 "catalog_filter_aggregate",

@@ -120,23 +120,29 @@ def select_rows(
             if column.table == "rf":
                 needs.add("refunds")
     query = exp.select(*select).from_(source)
-    query = _joins(query, table, resolved, needs)
+    query = _joins(query, table, resolved, needs, _scope(ctx))
     return query.where(exp.and_(*wheres))
 
 
 def _from(ctx: Context, table: str, bounds: tuple[datetime, datetime]):
     """The FROM of a row source and the resolved-person expression (None: no persons)."""
     if table == "sessions":
-        return sessions(ctx, bounds).subquery("r"), exp.column("person_id", table="r")
-    source = exp.alias_(exp.table_(table), "r", table=True)
+        return sessions(ctx, bounds).subquery("r"), resolved_person(table)
+    return exp.alias_(exp.table_(table), "r", table=True), resolved_person(table)
+
+
+def resolved_person(table: str) -> exp.Expression | None:
+    """The person a row of `table` counts for today (after merges), or None."""
+    if table == "sessions":
+        return exp.column("person_id", table="r")
     if table == "events":
-        return source, exp.func(
+        return exp.func(
             "COALESCE", exp.column("person_id", table="o"), exp.column("person_id", table="r")
         )
-    return source, None
+    return None
 
 
-def _joins(query: exp.Select, table: str, resolved: exp.Expression | None, needs: set[str]):
+def _joins(query: exp.Select, table: str, resolved, needs: set[str], scope: list[exp.Expression]):
     if table == "events":
         query = query.join(
             exp.alias_(exp.table_("person_overrides"), "o", table=True),
@@ -174,9 +180,11 @@ def _joins(query: exp.Select, table: str, resolved: exp.Expression | None, needs
                 "order_id",
                 exp.alias_(exp.func("SUM", exp.column("amount")), "refunded"),
             )
-            .from_("refunds")
+            .from_(exp.alias_(exp.table_("refunds"), "r", table=True))
             .group_by("tenant_id", "order_id")
         )
+        if scope:
+            refunded = refunded.where(exp.and_(*scope))
         query = query.join(
             refunded.subquery("rf"),
             on=exp.and_(
@@ -207,7 +215,7 @@ def measured(ctx: Context, table: str, text: str) -> exp.Expression:
     source = parse_source(text)
     if source.entity == "row" and not source.path:
         if text == "person_id" and table in ("events", "sessions"):
-            return exp.column("who")
+            return resolved_person(table)
         return column(ctx, table, source.column)
     raise InvalidInput(
         "metric_source_unsupported",
@@ -244,11 +252,15 @@ def _where(ctx: Context, table: str, text: str, needs: set[str]) -> exp.Expressi
     try:
         node = parse_filter(text)
     except ExpressionError as exc:
-        raise InvalidInput(exc.code, exc.message, field="where") from None
+        message = exc.message.replace("filter", "where condition", 1)
+        raise InvalidInput(exc.code, message, field="where") from None
 
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column):
-            name = ".".join(p.name for p in node.parts)
+            # `properties.$lib` parses as a placeholder named lib: give back its `$`.
+            name = ".".join(
+                f"${p.name}" if isinstance(p, exp.Placeholder) else p.name for p in node.parts
+            )
             dim = ctx.catalog.dimension(name)
             return _dimension(ctx, table, dim.parsed_source, needs)
         return node

@@ -16,6 +16,7 @@ strings as `string`, unsigned integers as int64, and every field nullable.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -54,6 +55,18 @@ LOAD_CHUNK_ROWS = 250_000
 
 # What DuckDB gives for TIMESTAMPTZ with its session in UTC: the zone is named Etc/UTC.
 RESULT_TIMESTAMP = pa.timestamp("us", tz="Etc/UTC")
+
+
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+
+
+def _without_comments(sql: str) -> str:
+    r"""The statement after its leading whitespace and comments.
+
+    >>> _without_comments("/* metric dau */\n-- note\n  SELECT 1")
+    'SELECT 1'
+    """
+    return sql[_LEADING_COMMENTS.match(sql).end() :]
 
 
 def _q(name: str) -> str:
@@ -125,7 +138,7 @@ class ClickHouseEngine:
                 field="params",
                 hint="write {name:Type} placeholders and pass a mapping",
             )
-        if not sql.lstrip().lower().startswith(_QUERY_WORDS):
+        if not _without_comments(sql).lower().startswith(_QUERY_WORDS):
             with self._lock:
                 self._db.command(sql)
             return pa.table({})

@@ -1,0 +1,32 @@
+-- case: active_tenants default: 2024-03-01..2024-03-31, day, Europe/Paris
+/* metric active_tenants (count_distinct): Active workspaces; 2024-03-01..2024-03-31 in Europe/Paris, grain day, all tenants */
+WITH active_tenants_rows /* active_tenants: events (active) in the range, persons resolved through merges */ AS (
+  SELECT
+    r.timestamp AS ts,
+    COALESCE(o.person_id, r.person_id) AS who,
+    CAST(CONVERT_TIMEZONE('Europe/Paris', r.timestamp) AS DATE) AS bucket,
+    r.tenant_id AS v
+  FROM events AS r
+  LEFT JOIN person_overrides AS o
+    ON o.old_person_id = r.person_id
+  WHERE
+    (
+      r.timestamp >= CAST('2024-02-29 23:00:00+00' AS TIMESTAMPTZ)
+      AND r.timestamp < CAST('2024-03-31 22:00:00+00' AS TIMESTAMPTZ)
+    )
+    AND NOT r.event IN (
+      '$create_alias',
+      '$feature_flag_called',
+      '$groupidentify',
+      '$identify',
+      '$pageleave',
+      '$set',
+      'invoice_paid'
+    )
+)
+SELECT
+  bucket,
+  COUNT(DISTINCT v) AS value
+FROM active_tenants_rows
+GROUP BY
+  bucket

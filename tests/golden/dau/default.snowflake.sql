@@ -1,0 +1,99 @@
+-- case: dau default: 2024-03-01..2024-03-31, day, Europe/Paris
+/* metric dau (active_users): Daily active users; 2024-03-01..2024-03-31 in Europe/Paris, grain day, all tenants */
+WITH dau_rows /* dau: active events from 0 days before the range, persons resolved through merges */ AS (
+  SELECT
+    r.timestamp AS ts,
+    COALESCE(o.person_id, r.person_id) AS who,
+    CAST(CONVERT_TIMEZONE('Europe/Paris', r.timestamp) AS DATE) AS day
+  FROM events AS r
+  LEFT JOIN person_overrides AS o
+    ON o.old_person_id = r.person_id
+  WHERE
+    (
+      r.timestamp >= CAST('2024-02-29 23:00:00+00' AS TIMESTAMPTZ)
+      AND r.timestamp < CAST('2024-03-31 22:00:00+00' AS TIMESTAMPTZ)
+    )
+    AND NOT r.event IN (
+      '$create_alias',
+      '$feature_flag_called',
+      '$groupidentify',
+      '$identify',
+      '$pageleave',
+      '$set',
+      'invoice_paid'
+    )
+), dau_days /* dau: distinct active days per person */ AS (
+  SELECT DISTINCT
+    who AS who,
+    day
+  FROM dau_rows
+  WHERE
+    NOT who IS NULL
+), dau_reach /* dau: each active day counts until this day */ AS (
+  SELECT
+    who,
+    day,
+    DATEADD(DAY, 0, day) AS until
+  FROM dau_days
+), dau_clipped /* dau: spans clipped to start after the previous one */ AS (
+  SELECT
+    who,
+    CASE
+      WHEN LAG(until) OVER (PARTITION BY who ORDER BY day) IS NULL
+      OR LAG(until) OVER (PARTITION BY who ORDER BY day) < day
+      THEN day
+      ELSE DATEADD(DAY, 1, LAG(until) OVER (PARTITION BY who ORDER BY day))
+    END AS since,
+    until
+  FROM dau_reach
+), dau_spans /* dau: non-empty spans */ AS (
+  SELECT
+    *
+  FROM dau_clipped
+  WHERE
+    since <= until
+), dau_changes /* dau: +1 where a span starts, -1 the day after it ends */ AS (
+  SELECT
+    since AS day,
+    1 AS delta
+  FROM dau_spans
+  UNION ALL
+  SELECT
+    DATEADD(DAY, 1, until) AS day,
+    -1 AS delta
+  FROM dau_spans
+), dau_calendar /* dau: every day of the range */ AS (
+  SELECT
+    DATEADD(DAY, ROW_NUMBER() OVER (ORDER BY SEQ4()) - 1, CAST('2024-03-01' AS DATE)) AS day
+  FROM TABLE(GENERATOR(ROWCOUNT => 31))
+), dau_series /* dau: value on each day (running sum of changes) */ AS (
+  SELECT
+    day,
+    SUM(delta) OVER (ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS value
+  FROM (
+    SELECT
+      day,
+      SUM(delta) AS delta
+    FROM (
+      SELECT
+        day,
+        delta
+      FROM dau_changes
+      UNION ALL
+      SELECT
+        day,
+        0 AS delta
+      FROM dau_calendar
+    ) AS z
+    WHERE
+      day <= CAST('2024-03-31' AS DATE)
+    GROUP BY
+      day
+  ) AS pd
+)
+SELECT
+  day AS bucket,
+  value
+FROM dau_series
+WHERE
+  day >= CAST('2024-03-01' AS DATE)

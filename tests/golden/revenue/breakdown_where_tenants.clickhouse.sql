@@ -1,0 +1,54 @@
+-- case: revenue breakdown_where_tenants: 2024-03-01..2024-03-31, day, Europe/Paris; breakdown tenant; where tenant.properties.industry = 'retail'; tenants t_acme, t_globex
+/* metric revenue (sum): Revenue; 2024-03-01..2024-03-31 in Europe/Paris, grain day, tenants t_acme, t_globex */
+WITH revenue_rows /* revenue: orders where NOT COALESCE(test, FALSE) AND cancelled_at IS NULL in the range */ AS (
+  SELECT
+    r.created_at AS ts,
+    r.tenant_id AS tenant,
+    toDate(r.created_at, 'Europe/Paris') AS bucket,
+    r.total_price - COALESCE(rf.refunded, 0) AS v,
+    r.currency AS currency
+  FROM orders AS r
+  LEFT JOIN tenants AS t
+    ON t.tenant_id = r.tenant_id
+  LEFT JOIN (
+    SELECT
+      tenant_id,
+      order_id,
+      SUM(amount) AS refunded
+    FROM refunds AS r
+    WHERE
+      r.tenant_id IN ('t_acme', 't_globex')
+    GROUP BY
+      tenant_id,
+      order_id
+  ) AS rf
+    ON rf.tenant_id = r.tenant_id AND rf.order_id = r.order_id
+  WHERE
+    (
+      r.created_at >= toDateTime64('2024-02-29 23:00:00', 6, 'UTC')
+      AND r.created_at < toDateTime64('2024-03-31 22:00:00', 6, 'UTC')
+    )
+    AND r.tenant_id IN ('t_acme', 't_globex')
+    AND (
+      NOT COALESCE(r.test, FALSE) AND r.cancelled_at IS NULL
+    )
+    AND (
+      CASE
+        WHEN JSONType(t.properties, 'industry') = 'String'
+        THEN JSONExtractString(t.properties, 'industry')
+        WHEN JSONType(t.properties, 'industry') IN ('Null', 'Object', 'Array')
+        THEN NULL
+        ELSE nullIf(JSONExtractRaw(t.properties, 'industry'), '')
+      END = 'retail'
+    )
+)
+SELECT
+  bucket,
+  tenant,
+  currency,
+  SUM(v) AS value
+FROM revenue_rows
+GROUP BY
+  bucket,
+  tenant,
+  currency

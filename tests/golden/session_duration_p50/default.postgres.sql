@@ -1,0 +1,92 @@
+-- case: session_duration_p50 default: 2024-03-01..2024-03-31, day, Europe/Paris
+/* metric session_duration_p50 (percentile): Median session duration; 2024-03-01..2024-03-31 in Europe/Paris, grain day, all tenants */
+WITH session_duration_p50_rows /* session_duration_p50: sessions in the range, persons resolved through merges */ AS (
+  SELECT
+    r.started_at AS ts,
+    r.person_id AS who,
+    CAST(r.started_at AT TIME ZONE 'Europe/Paris' AS DATE) AS bucket,
+    r.duration_seconds AS v
+  FROM (
+    SELECT
+      session_key AS session_id,
+      MIN(who) AS person_id,
+      MIN(ts) AS started_at,
+      MAX(ts) AS ended_at,
+      EXTRACT(EPOCH FROM MAX(ts) - MIN(ts)) AS duration_seconds,
+      COUNT(*) AS events,
+      SUM(CASE WHEN event = '$pageview' THEN 1 ELSE 0 END) AS pageviews,
+      MAX(CASE WHEN pos = 1 THEN tenant_id END) AS tenant_id,
+      MAX(CASE WHEN pos = 1 THEN plan END) AS plan,
+      MAX(CASE WHEN pos = 1 THEN country END) AS country,
+      MAX(CASE WHEN pos = 1 THEN channel END) AS channel,
+      MAX(CASE WHEN pos = 1 THEN device END) AS device,
+      MAX(CASE WHEN pos = 1 THEN path END) AS path,
+      MAX(CASE WHEN pos = 1 THEN properties END) AS properties
+    FROM (
+      SELECT
+        *,
+        ROW_NUMBER() OVER (PARTITION BY session_key ORDER BY ts, id) AS pos
+      FROM (
+        SELECT
+          *,
+          COALESCE(
+            session_id,
+            's:' || CAST(who AS TEXT) || ':' || CAST(visit AS TEXT) || ':' || CAST(CAST(FLOOR(
+              CAST(EXTRACT(EPOCH FROM ts - MIN(ts) OVER (PARTITION BY who, visit, session_id IS NULL)) AS DOUBLE PRECISION) / 86400
+            ) AS BIGINT) AS TEXT)
+          ) AS session_key
+        FROM (
+          SELECT
+            *,
+            SUM(is_break) OVER (
+              PARTITION BY who, session_id IS NULL
+              ORDER BY ts, id
+              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) AS visit
+          FROM (
+            SELECT
+              *,
+              CASE
+                WHEN EXTRACT(EPOCH FROM ts - LAG(ts) OVER (PARTITION BY who, session_id IS NULL ORDER BY ts, id)) > 1800
+                THEN 1
+                ELSE 0
+              END AS is_break
+            FROM (
+              SELECT
+                r.timestamp AS ts,
+                COALESCE(o.person_id, r.person_id) AS who,
+                r.id,
+                r.session_id,
+                r.event,
+                r.tenant_id,
+                r.plan,
+                r.country,
+                r.channel,
+                r.device,
+                r.path,
+                r.properties
+              FROM events AS r
+              LEFT JOIN person_overrides AS o
+                ON o.old_person_id = r.person_id
+              WHERE
+                r.timestamp >= CAST('2024-02-27 23:00:00+00' AS TIMESTAMPTZ)
+                AND r.timestamp < CAST('2024-04-01 22:00:00+00' AS TIMESTAMPTZ)
+            ) AS ev
+          ) AS b
+        ) AS v
+      ) AS k
+    ) AS n
+    GROUP BY
+      session_key
+  ) AS r
+  WHERE
+    r.started_at >= CAST('2024-02-29 23:00:00+00' AS TIMESTAMPTZ)
+    AND r.started_at < CAST('2024-03-31 22:00:00+00' AS TIMESTAMPTZ)
+)
+SELECT
+  bucket,
+  PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+    v) AS value
+FROM session_duration_p50_rows
+GROUP BY
+  bucket

@@ -1,0 +1,107 @@
+-- case: session_duration_p95 default: 2024-03-01..2024-03-31, day, Europe/Paris
+/* metric session_duration_p95 (percentile): 95th percentile session duration; 2024-03-01..2024-03-31 in Europe/Paris, grain day, all tenants */
+WITH session_duration_p95_rows /* session_duration_p95: sessions in the range, persons resolved through merges */ AS (
+  SELECT
+    r.started_at AS ts,
+    r.person_id AS who,
+    DATE(r.started_at, 'Europe/Paris') AS bucket,
+    r.duration_seconds AS v
+  FROM (
+    SELECT
+      session_key AS session_id,
+      MIN(who) AS person_id,
+      MIN(ts) AS started_at,
+      MAX(ts) AS ended_at,
+      TIMESTAMP_DIFF(MAX(ts), MIN(ts), MICROSECOND) / 1000000.0 AS duration_seconds,
+      COUNT(*) AS events,
+      SUM(CASE WHEN event = '$pageview' THEN 1 ELSE 0 END) AS pageviews,
+      MAX(CASE WHEN pos = 1 THEN tenant_id END) AS tenant_id,
+      MAX(CASE WHEN pos = 1 THEN plan END) AS plan,
+      MAX(CASE WHEN pos = 1 THEN country END) AS country,
+      MAX(CASE WHEN pos = 1 THEN channel END) AS channel,
+      MAX(CASE WHEN pos = 1 THEN device END) AS device,
+      MAX(CASE WHEN pos = 1 THEN path END) AS path,
+      MAX(CASE WHEN pos = 1 THEN properties END) AS properties
+    FROM (
+      SELECT
+        *,
+        ROW_NUMBER() OVER (PARTITION BY session_key ORDER BY ts NULLS LAST, id NULLS LAST) AS pos
+      FROM (
+        SELECT
+          *,
+          COALESCE(
+            session_id,
+            CONCAT(
+              's:',
+              CAST(who AS STRING),
+              ':',
+              CAST(visit AS STRING),
+              ':',
+              CAST(CAST(FLOOR(
+                TIMESTAMP_DIFF(ts, MIN(ts) OVER (PARTITION BY who, visit, session_id IS NULL), MICROSECOND) / 1000000.0 / 86400
+              ) AS INT64) AS STRING)
+            )
+          ) AS session_key
+        FROM (
+          SELECT
+            *,
+            SUM(is_break) OVER (
+              PARTITION BY who, session_id IS NULL
+              ORDER BY ts, id
+              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) AS visit
+          FROM (
+            SELECT
+              *,
+              CASE
+                WHEN TIMESTAMP_DIFF(
+                  ts,
+                  LAG(ts) OVER (PARTITION BY who, session_id IS NULL ORDER BY ts NULLS LAST, id NULLS LAST),
+                  MICROSECOND
+                ) / 1000000.0 > 1800
+                THEN 1
+                ELSE 0
+              END AS is_break
+            FROM (
+              SELECT
+                r.timestamp AS ts,
+                COALESCE(o.person_id, r.person_id) AS who,
+                r.id,
+                r.session_id,
+                r.event,
+                r.tenant_id,
+                r.plan,
+                r.country,
+                r.channel,
+                r.device,
+                r.path,
+                r.properties
+              FROM events AS r
+              LEFT JOIN person_overrides AS o
+                ON o.old_person_id = r.person_id
+              WHERE
+                r.timestamp >= CAST('2024-02-27 23:00:00+00' AS TIMESTAMP)
+                AND r.timestamp < CAST('2024-04-01 22:00:00+00' AS TIMESTAMP)
+            ) AS ev
+          ) AS b
+        ) AS v
+      ) AS k
+    ) AS n
+    GROUP BY
+      session_key
+  ) AS r
+  WHERE
+    r.started_at >= CAST('2024-02-29 23:00:00+00' AS TIMESTAMP)
+    AND r.started_at < CAST('2024-03-31 22:00:00+00' AS TIMESTAMP)
+), session_duration_p95_quantile /* session_duration_p95: exact quantile in each bucket (analytic form) */ AS (
+  SELECT
+    *,
+    PERCENTILE_CONT(v, 0.95) OVER (PARTITION BY bucket) AS q
+  FROM session_duration_p95_rows
+)
+SELECT
+  bucket,
+  MAX(q) AS value
+FROM session_duration_p95_quantile
+GROUP BY
+  bucket

@@ -1,0 +1,103 @@
+-- case: wau default: 2024-03-01..2024-03-31, day, Europe/Paris
+/* metric wau (active_users): Weekly active users; 2024-03-01..2024-03-31 in Europe/Paris, grain day, all tenants */
+WITH wau_rows /* wau: active events from 6 days before the range, persons resolved through merges */ AS (
+  SELECT
+    r.timestamp AS ts,
+    COALESCE(o.person_id, r.person_id) AS who,
+    toDate(r.timestamp, 'Europe/Paris') AS day
+  FROM events AS r
+  LEFT JOIN person_overrides AS o
+    ON o.old_person_id = r.person_id
+  WHERE
+    (
+      r.timestamp >= toDateTime64('2024-02-23 23:00:00', 6, 'UTC')
+      AND r.timestamp < toDateTime64('2024-03-31 22:00:00', 6, 'UTC')
+    )
+    AND NOT (
+      r.event IN (
+        '$create_alias',
+        '$feature_flag_called',
+        '$groupidentify',
+        '$identify',
+        '$pageleave',
+        '$set',
+        'invoice_paid'
+      )
+    )
+), wau_days /* wau: distinct active days per person */ AS (
+  SELECT DISTINCT
+    who AS who,
+    day
+  FROM wau_rows
+  WHERE
+    NOT (
+      who IS NULL
+    )
+), wau_reach /* wau: each active day counts until this day */ AS (
+  SELECT
+    who,
+    day,
+    addDays(day, 6) AS until
+  FROM wau_days
+), wau_clipped /* wau: spans clipped to start after the previous one */ AS (
+  SELECT
+    who,
+    CASE
+      WHEN lag(toNullable(until)) OVER (PARTITION BY who ORDER BY day) IS NULL
+      OR lag(toNullable(until)) OVER (PARTITION BY who ORDER BY day) < day
+      THEN day
+      ELSE addDays(lag(toNullable(until)) OVER (PARTITION BY who ORDER BY day), 1)
+    END AS since,
+    until
+  FROM wau_reach
+), wau_spans /* wau: non-empty spans */ AS (
+  SELECT
+    *
+  FROM wau_clipped
+  WHERE
+    since <= until
+), wau_changes /* wau: +1 where a span starts, -1 the day after it ends */ AS (
+  SELECT
+    since AS day,
+    1 AS delta
+  FROM wau_spans
+  UNION ALL
+  SELECT
+    addDays(until, 1) AS day,
+    -1 AS delta
+  FROM wau_spans
+), wau_calendar /* wau: every day of the range */ AS (
+  SELECT
+    addDays(toDate('2024-03-01'), number) AS day
+  FROM numbers(31)
+), wau_series /* wau: value on each day (running sum of changes) */ AS (
+  SELECT
+    day,
+    SUM(delta) OVER (ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS value
+  FROM (
+    SELECT
+      day,
+      SUM(delta) AS delta
+    FROM (
+      SELECT
+        day,
+        delta
+      FROM wau_changes
+      UNION ALL
+      SELECT
+        day,
+        0 AS delta
+      FROM wau_calendar
+    ) AS z
+    WHERE
+      day <= toDate('2024-03-31')
+    GROUP BY
+      day
+  ) AS pd
+)
+SELECT
+  day AS bucket,
+  value
+FROM wau_series
+WHERE
+  day >= toDate('2024-03-01')
