@@ -16,9 +16,9 @@ import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from sextant.api.metrics import DEFAULT_RANGE, metric_detail, metric_summary, parse_query
 from sextant.catalog import Catalog, load_catalog
 from sextant.catalog.compiler import compile_query
+from sextant.catalog.describe import DEFAULT_RANGE, metric_detail, metric_summary, parse_query
 from sextant.catalog.dialects import DIALECTS
 from sextant.catalog.query import PRESETS
 from sextant.catalog.results import run_query
