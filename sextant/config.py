@@ -48,9 +48,19 @@ class Settings(BaseSettings):
             "Folder of user metric/dimension YAML that adds to or overrides the built-in catalog."
         ),
     )
-    engine: Literal["duckdb"] = Field(
+    engine: Literal["duckdb", "clickhouse"] = Field(
         default="duckdb",
-        description="Query engine holding the canonical store.",
+        description=(
+            "Engine answering queries: duckdb (the store itself) or clickhouse (a copy loaded "
+            "with `sextant clickhouse load`; writes always go to the DuckDB store)."
+        ),
+    )
+    clickhouse_url: str = Field(
+        default="chdb:",
+        description=(
+            "Where ClickHouse is: chdb: (embedded, under the data folder), chdb:///path, or "
+            "clickhouse://user:password@host:8123/database (https:// or ?secure=1 for TLS)."
+        ),
     )
     duckdb_threads: int | None = Field(
         default=None,
@@ -94,6 +104,11 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r}; use an IANA name such as 'Europe/Paris'"
             ) from exc
         return value
+
+    @property
+    def clickhouse_path(self) -> Path:
+        """The embedded ClickHouse store's folder for `clickhouse_url = chdb:`."""
+        return self.data_dir / "clickhouse"
 
     @property
     def database_path(self) -> Path:

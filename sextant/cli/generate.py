@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from sextant.cli.common import DataDir, console, engine_for, progress_bar, settings_for
+from sextant.cli.common import DataDir, console, progress_bar, settings_for
 from sextant.config import Settings
 from sextant.errors import Conflict
 from sextant.store.engine import scalar
+from sextant.store.engines import open_duckdb
 from sextant.store.engines.duckdb import DuckDBEngine
 from sextant.synth.config import SynthConfig
 from sextant.synth.dataset import generate
@@ -93,5 +94,5 @@ def build_dataset(
 def store_has_events(settings: Settings) -> bool:
     if not settings.database_path.exists():
         return False
-    with engine_for(settings, read_only=True) as engine:
+    with open_duckdb(settings, read_only=True) as engine:  # the store, whatever answers queries
         return bool(scalar(engine, "SELECT EXISTS (SELECT 1 FROM events)"))

@@ -64,8 +64,10 @@ def local_or_remote(
     *,
     read_only: bool = False,
 ) -> T:
-    """Run `local` on the store, or `remote` through the server when one holds the store."""
-    server = running_server(settings)
+    """Run `local` on the store, or `remote` through the server when one holds the store.
+
+    With SEXTANT_ENGINE=clickhouse, reads go to ClickHouse, which the server does not lock."""
+    server = running_server(settings) if settings.engine == "duckdb" else None
     if server:
         return remote(server)
     with engine_for(settings, read_only=read_only) as engine:

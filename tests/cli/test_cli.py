@@ -47,7 +47,9 @@ def test_help_lists_only_working_commands():
     assert result.returncode == 0
     commands = result.stdout.split("Commands:")[1].splitlines()
     listed = {line.split()[0] for line in commands if line.strip()}
-    assert listed == {"demo", "generate", "import", "info", "metrics", "serve", "sources"}
+    assert listed == {
+        *("clickhouse", "demo", "generate", "import", "info", "metrics", "serve", "sources")
+    }
 
 
 def test_generate_reports_rows_and_info_json_agrees(small_store):

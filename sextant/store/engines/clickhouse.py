@@ -276,12 +276,13 @@ class ClickHouseEngine:
         owned = not isinstance(source, DuckDBEngine)
         duck = DuckDBEngine(source, read_only=True) if owned else source
         try:
-            return {name: self._load_table(duck, name, chunk_rows) for name in TABLES}
+            return {name: self.load_table(duck, name, chunk_rows) for name in TABLES}
         finally:
             if owned:
                 duck.close()
 
-    def _load_table(self, duck: object, name: str, chunk_rows: int) -> int:
+    def load_table(self, duck: object, name: str, chunk_rows: int = LOAD_CHUNK_ROWS) -> int:
+        """Copy one table of a DuckDB engine in rowid chunks; rows stored."""
         top = duck.execute(f'SELECT max(rowid) FROM "{name}"').column(0)[0].as_py()
         stored = 0
         for start in range(0, (top if top is not None else -1) + 1, chunk_rows):
