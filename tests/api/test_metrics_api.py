@@ -17,6 +17,7 @@ from sextant.cli.generate import build_dataset
 from sextant.config import load_settings
 from sextant.store.engines.duckdb import DuckDBEngine
 from sextant.synth.config import SynthConfig
+from tests.cli.test_metrics_cli import SIGNUPS_BY_DAY, USER_METRICS
 from tests.conftest import LiveServer, add_source, start_server, wait_drained
 
 TODAY = datetime.now(UTC).date()
@@ -25,28 +26,6 @@ DATA = SynthConfig(
 )
 FIRST, LAST = str(TODAY - timedelta(days=40)), str(TODAY - timedelta(days=10))
 ZONE = "America/New_York"  # the server's default time zone (SEXTANT_TIMEZONE)
-
-USER_METRICS = """\
-metrics:
-  - name: free_signups
-    label: Free sign-ups
-    description: Distinct people who signed up while their workspace was on the free plan.
-    owner: growth
-    unit: persons
-    type: count_distinct
-    of: person_id
-    events: [signed_up]
-    filter: plan = 'free'
-"""
-
-# `signups` written by hand: distinct persons (after merges) with signed_up, per local day.
-SIGNUPS_BY_DAY = """
-    SELECT CAST(timezone(?, e.timestamp) AS DATE) AS day,
-           COUNT(DISTINCT COALESCE(o.person_id, e.person_id)) AS n
-    FROM events e LEFT JOIN person_overrides o ON o.old_person_id = e.person_id
-    WHERE e.event = 'signed_up'
-    GROUP BY 1
-"""
 
 
 @dataclass
