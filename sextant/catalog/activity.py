@@ -317,21 +317,32 @@ def adoption(ctx: Context, metric: AdoptionMetric, plan: Plan) -> exp.Select:
         .group_by(*[k.copy() for k in keys], exp.column("event"))
     )
     users_cte = plan.add(f"{name}_users", users, f"{name}: distinct users per feature")
+    listed = None
+    for feature in features:
+        one = exp.select(exp.alias_(exp.Literal.string(feature), "feature"))
+        listed = one if listed is None else exp.union(listed, one, distinct=False)
+    features_cte = plan.add(f"{name}_features", listed, f"{name}: the features measured")
+    # Every feature in every bucket and slice with active persons: unused is 0 %, not absent.
+    # Slices match null-safely: a slice without a value (no segment) is a slice too.
     on = exp.and_(
+        exp.EQ(this=exp.column("feature", table="u"), expression=exp.column("feature", table="f")),
         *[
-            exp.EQ(this=exp.column(k.name, table="u"), expression=exp.column(k.name, table="a"))
+            (exp.EQ if k.name == "bucket" else exp.NullSafeEQ)(
+                this=exp.column(k.name, table="u"), expression=exp.column(k.name, table="a")
+            )
             for k in keys
-        ]
+        ],
     )
+    users_or_none = exp.func("COALESCE", exp.column("users", table="u"), exp.Literal.number(0))
     value = exp.Div(
-        this=exp.cast(exp.column("users", table="u"), "DOUBLE"),
-        expression=exp.column("active", table="a"),
+        this=exp.cast(users_or_none, "DOUBLE"), expression=exp.column("active", table="a")
     )
-    select = [exp.column(k.name, table="u") for k in keys]
+    select = [exp.column(k.name, table="a") for k in keys]
     if not metric.feature:
-        select.append(exp.column("feature", table="u"))
+        select.append(exp.column("feature", table="f"))
     return (
         exp.select(*[exp.alias_(s, s.name) for s in select], exp.alias_(value, "value"))
-        .from_(exp.alias_(exp.table_(users_cte), "u", table=True))
-        .join(exp.alias_(exp.table_(actives_cte), "a", table=True), on=on)
+        .from_(exp.alias_(exp.table_(actives_cte), "a", table=True))
+        .join(exp.alias_(exp.table_(features_cte), "f", table=True), join_type="CROSS")
+        .join(exp.alias_(exp.table_(users_cte), "u", table=True), on=on, join_type="LEFT")
     )

@@ -74,11 +74,108 @@ WITH feature_adoption_rows /* feature_adoption: active events in the range */ AS
   GROUP BY
     bucket,
     event
+), feature_adoption_features /* feature_adoption: the features measured */ AS (
+  SELECT
+    'ai_assist_used' AS feature
+  UNION ALL
+  SELECT
+    'api_token_created' AS feature
+  UNION ALL
+  SELECT
+    'automation_created' AS feature
+  UNION ALL
+  SELECT
+    'block_added' AS feature
+  UNION ALL
+  SELECT
+    'board_view_opened' AS feature
+  UNION ALL
+  SELECT
+    'calendar_view_opened' AS feature
+  UNION ALL
+  SELECT
+    'dark_mode_enabled' AS feature
+  UNION ALL
+  SELECT
+    'database_created' AS feature
+  UNION ALL
+  SELECT
+    'emoji_reacted' AS feature
+  UNION ALL
+  SELECT
+    'export_markdown' AS feature
+  UNION ALL
+  SELECT
+    'export_pdf' AS feature
+  UNION ALL
+  SELECT
+    'file_uploaded' AS feature
+  UNION ALL
+  SELECT
+    'formula_added' AS feature
+  UNION ALL
+  SELECT
+    'guest_added' AS feature
+  UNION ALL
+  SELECT
+    'import_completed' AS feature
+  UNION ALL
+  SELECT
+    'integration_connected' AS feature
+  UNION ALL
+  SELECT
+    'mention_added' AS feature
+  UNION ALL
+  SELECT
+    'mobile_app_opened' AS feature
+  UNION ALL
+  SELECT
+    'page_archived' AS feature
+  UNION ALL
+  SELECT
+    'page_duplicated' AS feature
+  UNION ALL
+  SELECT
+    'page_edited' AS feature
+  UNION ALL
+  SELECT
+    'page_history_viewed' AS feature
+  UNION ALL
+  SELECT
+    'page_locked' AS feature
+  UNION ALL
+  SELECT
+    'page_moved' AS feature
+  UNION ALL
+  SELECT
+    'reminder_set' AS feature
+  UNION ALL
+  SELECT
+    'search_performed' AS feature
+  UNION ALL
+  SELECT
+    'sidebar_customized' AS feature
+  UNION ALL
+  SELECT
+    'synced_block_created' AS feature
+  UNION ALL
+  SELECT
+    'table_filtered' AS feature
+  UNION ALL
+  SELECT
+    'template_used' AS feature
+  UNION ALL
+  SELECT
+    'web_clipper_used' AS feature
+  UNION ALL
+  SELECT
+    'workspace_analytics_viewed' AS feature
 )
 SELECT
-  u.bucket AS bucket,
-  u.feature AS feature,
-  CAST(u.users AS FLOAT64) / a.active AS value
-FROM feature_adoption_users AS u
-JOIN feature_adoption_active AS a
-  ON u.bucket = a.bucket
+  a.bucket AS bucket,
+  f.feature AS feature,
+  CAST(COALESCE(u.users, 0) AS FLOAT64) / a.active AS value
+FROM feature_adoption_active AS a
+CROSS JOIN feature_adoption_features AS f
+LEFT JOIN feature_adoption_users AS u
+  ON u.feature = f.feature AND u.bucket = a.bucket
