@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("generate", "capture_parse", "ingest")
+BENCHMARKS = ("generate", "capture_parse", "ingest", "metrics")
 
 
 def main() -> None:
