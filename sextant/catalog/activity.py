@@ -51,18 +51,24 @@ def active_users(ctx: Context, metric: ActiveUsersMetric, plan: Plan) -> exp.Sel
     if calendar and metric.min_days > 1:
         raise InvalidInput("metric_parameter_invalid", "a calendar window takes min_days 1")
     period = CALENDAR_PERIOD.get(metric.window_days, "day")
-    lookback = _calendar_lookback(ctx, period) if calendar else metric.window_days - 1
+    if calendar:
+        lookback = _calendar_lookback(ctx, period)
+    else:
+        lookback = max(metric.window_days - 1, ctx.lookback_days)
     dims = ctx.dim_names
     by_tenant = metric.of == "tenant_id"
+    within = query.bounds(days_before=lookback)
     columns = [
-        exp.alias_(d.local_date(exp.column("timestamp", table="r"), query.timezone, dialect), "day")
+        exp.alias_(
+            d.local_date(exp.column("timestamp", table="r"), query.timezone, dialect, within), "day"
+        )
     ]
     if by_tenant:
         columns.append(exp.alias_(exp.column("tenant_id", table="r"), "tenant"))
     rows = select_rows(
         ctx,
         "events",
-        query.bounds(days_before=lookback),
+        within,
         condition=ctx.selection(EventSelector(events=metric.events, event_flag=metric.event_flag)),
         metric_filter=metric.filter,
         columns=columns,
@@ -117,14 +123,14 @@ def _spans(ctx, metric, days_cte, group, period, plan) -> str:
     dialect = ctx.dialect
     part = [*_cols(group), exp.column("who")]
     day = exp.column("day")
+    if period is None and metric.min_days == 1:
+        return _rolling_spans(ctx, metric, days_cte, group, plan)
     if period is not None:
         until = d.period_end(day, period, ctx.query.first_weekday, dialect)
-    elif metric.min_days > 1:
+    else:
         until = d.add_days(
             d.lag(day, metric.min_days - 1, part, [day], dialect), metric.window_days - 1, dialect
         )
-    else:
-        until = d.add_days(day, metric.window_days - 1, dialect)
     raw = exp.select(*_cols(group), exp.column("who"), day, exp.alias_(until, "until")).from_(
         days_cte
     )
@@ -159,6 +165,45 @@ def _spans(ctx, metric, days_cte, group, period, plan) -> str:
         .where(exp.LTE(this=exp.column("since"), expression=exp.column("until"))),
         f"{metric.name}: non-empty spans",
     )
+
+
+def _rolling_spans(ctx, metric, days_cte, group, plan) -> str:
+    """The common case (every active day counts for N days) in one pass: span i is
+    [a_i, a_i + N - 1], clipped to start after span i-1 ends (a_(i-1) + N - 1); with N = 1
+    the spans of distinct days never overlap and need no clipping."""
+    dialect, n = ctx.dialect, metric.window_days
+    day = exp.column("day")
+    since: exp.Expression = day
+    source = days_cte
+    if n > 1:  # each person's previous active day, shared by every window size
+        lag = d.lag(day, 1, [*_cols(group), exp.column("who")], [day], dialect)
+        with_previous = exp.select("*", exp.alias_(lag, "previous")).from_(days_cte)
+        source = plan.add(
+            f"{metric.name}_previous",
+            with_previous,
+            f"{metric.name}: the previous active day of the same person",
+        )
+        previous = exp.column("previous")
+        since = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.or_(
+                        exp.Is(this=previous, expression=exp.Null()),
+                        exp.LT(this=d.add_days(previous.copy(), n - 1, dialect), expression=day),
+                    ),
+                    true=day,
+                )
+            ],
+            default=d.add_days(previous.copy(), n, dialect),
+        )
+    spans = exp.select(
+        *_cols(group),
+        exp.column("who"),
+        exp.alias_(since, "since"),
+        exp.alias_(d.add_days(day.copy(), n - 1, dialect), "until"),
+    ).from_(source)
+    note = f"{metric.name}: each active day counts for {n} day(s), clipped after the previous"
+    return plan.add(f"{metric.name}_spans", spans, note)
 
 
 def _changes(ctx: Context, spans: str, group: list[str]) -> exp.Select:

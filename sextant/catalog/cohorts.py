@@ -75,17 +75,14 @@ def retention(ctx: Context, metric: RetentionMetric, plan: Plan) -> exp.Select:
     query, dialect, unit = ctx.query, ctx.dialect, metric.period_unit
     dims = ctx.dim_names
     cohort = _starts(ctx, metric, plan, unit, per_period=metric.cohort == "recurring")
-    after = (metric.period + 2) * PERIOD_DAYS[unit]
+    within = query.bounds(days_after=(metric.period + 2) * PERIOD_DAYS[unit])
+    ts = exp.column("timestamp", table="r")
     returns = select_rows(
         ctx,
         "events",
-        query.bounds(days_after=after),
+        within,
         condition=ctx.selection(metric.return_),
-        columns=[
-            exp.alias_(
-                d.local_date(exp.column("timestamp", table="r"), query.timezone, dialect), "day"
-            )
-        ],
+        columns=[exp.alias_(d.local_date(ts, query.timezone, dialect, within), "day")],
         dims=False,
     )
     returns_cte = plan.add(

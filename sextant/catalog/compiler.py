@@ -43,13 +43,20 @@ class Plan:
     """The CTEs of one compiled query, in dependency order, each with its comment."""
 
     ctes: list[tuple[str, exp.Select, str]] = field(default_factory=list)
+    _by_sql: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, select: exp.Select, comment: str) -> str:
+        """Add a CTE and return its name; a step already planned (the same SQL, as when
+        DAU and MAU read the same active days) is computed once, under its first name."""
+        key = select.sql(comments=False)
+        if key in self._by_sql:
+            return self._by_sql[key]
         taken = {n for n, _, _ in self.ctes}
         unique, i = name, 2
         while unique in taken:
             unique, i = f"{name}_{i}", i + 1
         self.ctes.append((unique, select, comment))
+        self._by_sql[key] = unique
         return unique
 
     def build(self, final: exp.Select) -> exp.Select:
@@ -80,7 +87,7 @@ def compile_query(catalog: Catalog, query: MetricQuery, dialect: str = "duckdb")
     metric = catalog.metric(query.metric)
     if query.parameters:
         metric = metric.with_parameters(query.parameters)
-    ctx = Context(catalog, query, dialect)
+    ctx = Context(catalog, query, dialect, shared_lookback(catalog, [metric]))
     plan = Plan()
     final = compile_metric(ctx, metric, plan, extra_keys(catalog, metric))
     tenants = "all tenants" if query.tenants is None else f"tenants {', '.join(query.tenants)}"
@@ -102,13 +109,13 @@ def compile_query(catalog: Catalog, query: MetricQuery, dialect: str = "duckdb")
     )
 
 
-ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
+ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod)
 
 
 def explicit_precedence(expression: exp.Select) -> exp.Select:
     """Parenthesise where precedence demands it: trees built by hand carry no parentheses,
     and `a - (b + c)` must not render as `a - b + c`."""
-    additive, multiplicative = (exp.Add, exp.Sub), (exp.Mul, exp.Div, exp.Mod)
+    additive, multiplicative = (exp.Add, exp.Sub), (exp.Mul, exp.Div, exp.IntDiv, exp.Mod)
     for node in list(expression.find_all(*ARITHMETIC, exp.Neg)):
         for key in ("this", "expression"):
             child = node.args.get(key)
@@ -129,6 +136,18 @@ def explicit_precedence(expression: exp.Select) -> exp.Select:
 def _comment_text(text: str) -> str:
     """`text` unable to open or close a /* */ comment (tenant ids are user data)."""
     return text.replace("/*", "/ *").replace("*/", "* /")
+
+
+def shared_lookback(catalog: Catalog, metrics: list[Metric]) -> int:
+    """Days before the range that rolling active-user metrics computed together all read,
+    so they share one scan of active person-days (the widest window's)."""
+    widest = 0
+    for metric in metrics:
+        for name in (*catalog.dependencies(metric.name), metric.name):
+            one = metric if name == metric.name else catalog.metric(name)
+            if one.type == "active_users" and one.window == "rolling":
+                widest = max(widest, one.window_days - 1)
+    return widest
 
 
 def grain_of(metric: Metric, query: MetricQuery) -> str:
@@ -169,11 +188,12 @@ def compile_metric(ctx: Context, metric: Metric, plan: Plan, extra: tuple[str, .
 
 
 def bucket(ctx: Context, ts: exp.Expression, grain: str | None = None) -> exp.Expression:
-    """The bucket of instant `ts`: its local hour, or the start of its local day/week/month."""
+    """The bucket of instant `ts` (a row inside the query's bounds): its local hour, or the
+    start of its local day/week/month."""
     grain = grain or ctx.query.grain
     if grain == "hour":
         return d.local_hour(ts, ctx.query.timezone, ctx.dialect)
-    day = d.local_date(ts, ctx.query.timezone, ctx.dialect)
+    day = d.local_date(ts, ctx.query.timezone, ctx.dialect, ctx.query.bounds())
     return d.period_start(day, grain, ctx.query.first_weekday, ctx.dialect)
 
 

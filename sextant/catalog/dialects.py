@@ -10,7 +10,9 @@ here), postgres, snowflake and bigquery (rendered for warehouses; see the golden
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from sqlglot import ErrorLevel, exp
 from sqlglot.errors import UnsupportedError
@@ -67,8 +69,35 @@ def day_literal(value: date, dialect: str) -> exp.Expression:
     return exp.cast(_s(value.isoformat()), "DATE")
 
 
-def local_date(ts: exp.Expression, tz: str, dialect: str) -> exp.Expression:
-    """The calendar date of instant `ts` in time zone `tz` (DST days are 23 or 25 hours)."""
+def local_date(
+    ts: exp.Expression,
+    tz: str,
+    dialect: str,
+    within: tuple[datetime, datetime] | None = None,
+) -> exp.Expression:
+    """The calendar date of instant `ts` in time zone `tz` (DST days are 23 or 25 hours).
+
+    On DuckDB, for rows known to fall `within` [start, end), the date is integer arithmetic
+    on the instant plus the zone's UTC offset, the offset's changes in that span worked out
+    here: several times faster than a per-row time zone conversion (`timezone()`)."""
+    if dialect == "duckdb" and within is not None:
+        micros = _f("epoch_us", ts)
+        changes = offsets(tz, *within)
+        shift: exp.Expression = _n(changes[0][1] * 1_000_000)
+        if len(changes) > 1:
+            shift = exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.LT(this=micros.copy(), expression=_n(_epoch_us(at))),
+                        true=_n(offset * 1_000_000),
+                    )
+                    for (_, offset), (at, _) in pairwise(changes)
+                ],
+                default=_n(changes[-1][1] * 1_000_000),
+            )
+        local = micros if changes == [(within[0], 0)] else exp.Add(this=micros, expression=shift)
+        days = exp.IntDiv(this=local, expression=_n(DAY_US))
+        return add_days(day_literal(EPOCH, dialect), days, dialect)
     if dialect == "duckdb":
         return exp.cast(_f("timezone", _s(tz), ts), "DATE")
     if dialect == "clickhouse":
@@ -78,6 +107,40 @@ def local_date(ts: exp.Expression, tz: str, dialect: str) -> exp.Expression:
     if dialect == "snowflake":
         return exp.cast(_f("CONVERT_TIMEZONE", _s(tz), ts), "DATE")
     return _f("DATE", ts, _s(tz))
+
+
+DAY_US = 86_400_000_000
+
+
+def offsets(tz: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """The UTC offset (seconds) of zone `tz` from `start`, and from each instant before
+    `end` where it changes: [(start, offset), (change, offset), ...].
+
+    >>> [(at.isoformat(), off) for at, off in offsets("Europe/Paris",
+    ...     datetime(2024, 3, 30, tzinfo=UTC), datetime(2024, 4, 2, tzinfo=UTC))]
+    [('2024-03-30T00:00:00+00:00', 3600), ('2024-03-31T01:00:00+00:00', 7200)]
+    """
+    zone = ZoneInfo(tz)
+
+    def offset(at: datetime) -> int:
+        return int(at.astimezone(zone).utcoffset().total_seconds())
+
+    changes = [(start, offset(start))]
+    at = start
+    while at < end:
+        step = min(at + timedelta(days=1), end)
+        if offset(step) != changes[-1][1]:
+            lo, hi = at, step  # the change lies in (lo, hi]: find it to the second
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                lo, hi = (mid, hi) if offset(mid) == changes[-1][1] else (lo, mid)
+            changes.append((hi.replace(microsecond=0), offset(hi)))
+        at = step
+    return changes
+
+
+def _epoch_us(at: datetime) -> int:
+    return int((at - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000
 
 
 def local_hour(ts: exp.Expression, tz: str, dialect: str) -> exp.Expression:

@@ -99,14 +99,29 @@ def run_query(
     compiled = compile_query(catalog, query, engine.dialect)
     today = today or datetime.now(query.zone).date()
     version = engine.data_version
-    key = (engine.dialect, compiled.sql, version, today)
+    key = cache_key(compiled, version, today)
     if cache is not None and (hit := cache.get(key)) is not None:
         return replace(hit, cached=True, elapsed_ms=0.0)
     started = time.perf_counter()
     table = engine.execute(compiled.expression, max_rows=MAX_ROWS, timeout=timeout)
-    rows = shape(compiled, table.to_pylist(), today)
-    metric = compiled.metric
-    result = MetricResult(
+    elapsed = time.perf_counter() - started
+    result = make_result(compiled, table.to_pylist(), version, elapsed, today)
+    result.truncated = is_truncated(table)
+    if cache is not None and engine.data_version == version:
+        cache.put(key, result)
+    return result
+
+
+def cache_key(compiled: Compiled, version: int, today: date) -> tuple:
+    return (compiled.dialect, compiled.sql, version, today)
+
+
+def make_result(
+    compiled: Compiled, rows: list[dict[str, Any]], version: int, seconds: float, today: date
+) -> MetricResult:
+    """The shaped result of `compiled` from its raw rows."""
+    metric, query = compiled.metric, compiled.query
+    return MetricResult(
         metric=metric.name,
         label=metric.label,
         description=metric.description,
@@ -116,17 +131,13 @@ def run_query(
         date_from=query.date_from,
         date_to=query.date_to,
         keys=list(compiled.keys),
-        rows=rows,
+        rows=shape(compiled, rows, today),
         sql=compiled.sql,
         dialect=compiled.dialect,
         data_version=version,
-        elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
-        truncated=is_truncated(table),
+        elapsed_ms=round(seconds * 1000, 3),
         definition=metric.model_dump(mode="json", by_alias=True, exclude_defaults=True),
     )
-    if cache is not None and engine.data_version == version:
-        cache.put(key, result)
-    return result
 
 
 def shape(compiled: Compiled, rows: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:

@@ -39,6 +39,7 @@ class Context:
     catalog: Catalog
     query: MetricQuery
     dialect: str
+    lookback_days: int = 0  # rolling active-user rows start this many days before the range
 
     @property
     def dimensions(self) -> list[Dimension]:

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from sextant.catalog import load_catalog
+from sextant.catalog.batch import run_batch
 from sextant.catalog.query import MetricQuery
-from sextant.catalog.results import run_query
 from sextant.store.engine import Engine
 from sextant.store.identity import events_with_persons
 from sextant.store.schema import TABLES
@@ -104,12 +104,16 @@ def _activity(engine: Engine, timezone: str, h: Headline) -> None:
         return
     h.last_day = last.astimezone(ZoneInfo(timezone)).date()
     catalog = load_catalog()
-    for name in ("dau", "wau", "mau", "stickiness"):
-        query = MetricQuery.parse(
+    names = ("dau", "wau", "mau", "stickiness")
+    queries = [
+        MetricQuery.parse(
             {"metric": name, "from": h.last_day, "to": h.last_day, "timezone": timezone},
             today=max(h.last_day, date.today()),
         )
-        setattr(h, name, run_query(engine, catalog, query).rows[0]["value"])
+        for name in names
+    ]
+    for name, result in zip(names, run_batch(engine, catalog, queries), strict=True):
+        setattr(h, name, result.rows[0]["value"])
     resolved = events_with_persons(["person_id"])
     per = exp.select(
         exp.alias_(

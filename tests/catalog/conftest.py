@@ -29,7 +29,9 @@ def duckdb_store(tmp_path_factory, data):
     engine.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope: chdb runs one embedded server per process, and a test elsewhere may need it
+# on a directory, which it cannot open while this in-memory one is alive.
+@pytest.fixture(scope="module")
 def chdb_store(duckdb_store):
     engine = ClickHouseEngine.embedded()
     engine.load_from(duckdb_store)

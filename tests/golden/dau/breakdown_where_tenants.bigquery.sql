@@ -35,31 +35,13 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
   FROM dau_rows
   WHERE
     NOT who IS NULL
-), dau_reach /* dau: each active day counts until this day */ AS (
+), dau_spans /* dau: each active day counts for 1 day(s), clipped after the previous */ AS (
   SELECT
     plan,
     who,
-    day,
+    day AS since,
     DATE_ADD(day, INTERVAL 0 DAY) AS until
   FROM dau_days
-), dau_clipped /* dau: spans clipped to start after the previous one */ AS (
-  SELECT
-    plan,
-    who,
-    CASE
-      WHEN LAG(until) OVER (PARTITION BY plan, who ORDER BY day NULLS LAST) IS NULL
-      OR LAG(until) OVER (PARTITION BY plan, who ORDER BY day NULLS LAST) < day
-      THEN day
-      ELSE DATE_ADD(LAG(until) OVER (PARTITION BY plan, who ORDER BY day NULLS LAST), INTERVAL 1 DAY)
-    END AS since,
-    until
-  FROM dau_reach
-), dau_spans /* dau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM dau_clipped
-  WHERE
-    since <= until
 ), dau_changes /* dau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     plan,

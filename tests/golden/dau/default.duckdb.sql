@@ -4,7 +4,13 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
   SELECT
     r.timestamp AS ts,
     COALESCE(o.person_id, r.person_id) AS who,
-    CAST(TIMEZONE('Europe/Paris', r.timestamp) AS DATE) AS day
+    CAST('1970-01-01' AS DATE) + CAST((
+      EPOCH_US(r.timestamp) + CASE
+        WHEN EPOCH_US(r.timestamp) < 1711846800000000
+        THEN 3600000000
+        ELSE 7200000000
+      END
+    ) // 86400000000 AS INT) AS day
   FROM events AS r
   LEFT JOIN person_overrides AS o
     ON o.old_person_id = r.person_id
@@ -29,29 +35,12 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
   FROM dau_rows
   WHERE
     NOT who IS NULL
-), dau_reach /* dau: each active day counts until this day */ AS (
+), dau_spans /* dau: each active day counts for 1 day(s), clipped after the previous */ AS (
   SELECT
     who,
-    day,
+    day AS since,
     day + 0 AS until
   FROM dau_days
-), dau_clipped /* dau: spans clipped to start after the previous one */ AS (
-  SELECT
-    who,
-    CASE
-      WHEN LAG(until) OVER (PARTITION BY who ORDER BY day) IS NULL
-      OR LAG(until) OVER (PARTITION BY who ORDER BY day) < day
-      THEN day
-      ELSE LAG(until) OVER (PARTITION BY who ORDER BY day) + 1
-    END AS since,
-    until
-  FROM dau_reach
-), dau_spans /* dau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM dau_clipped
-  WHERE
-    since <= until
 ), dau_changes /* dau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,

@@ -4,7 +4,13 @@ WITH feature_adoption_rows /* feature_adoption: active events in the range */ AS
   SELECT
     r.timestamp AS ts,
     COALESCE(o.person_id, r.person_id) AS who,
-    CAST(TIMEZONE('Europe/Paris', r.timestamp) AS DATE) AS bucket,
+    CAST('1970-01-01' AS DATE) + CAST((
+      EPOCH_US(r.timestamp) + CASE
+        WHEN EPOCH_US(r.timestamp) < 1711846800000000
+        THEN 3600000000
+        ELSE 7200000000
+      END
+    ) // 86400000000 AS INT) AS bucket,
     r.event AS event
   FROM events AS r
   LEFT JOIN person_overrides AS o

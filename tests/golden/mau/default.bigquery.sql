@@ -29,29 +29,21 @@ WITH mau_rows /* mau: active events from 29 days before the range, persons resol
   FROM mau_rows
   WHERE
     NOT who IS NULL
-), mau_reach /* mau: each active day counts until this day */ AS (
+), mau_previous /* mau: the previous active day of the same person */ AS (
   SELECT
-    who,
-    day,
-    DATE_ADD(day, INTERVAL 29 DAY) AS until
+    *,
+    LAG(day) OVER (PARTITION BY who ORDER BY day NULLS LAST) AS previous
   FROM mau_days
-), mau_clipped /* mau: spans clipped to start after the previous one */ AS (
+), mau_spans /* mau: each active day counts for 30 day(s), clipped after the previous */ AS (
   SELECT
     who,
     CASE
-      WHEN LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST) IS NULL
-      OR LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST) < day
+      WHEN previous IS NULL OR DATE_ADD(previous, INTERVAL 29 DAY) < day
       THEN day
-      ELSE DATE_ADD(LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST), INTERVAL 1 DAY)
+      ELSE DATE_ADD(previous, INTERVAL 30 DAY)
     END AS since,
-    until
-  FROM mau_reach
-), mau_spans /* mau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM mau_clipped
-  WHERE
-    since <= until
+    DATE_ADD(day, INTERVAL 29 DAY) AS until
+  FROM mau_previous
 ), mau_changes /* mau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,

@@ -23,31 +23,22 @@ WITH north_star_rows /* north_star: active events from 6 days before the range, 
   FROM north_star_rows
   WHERE
     NOT who IS NULL AND NOT tenant IS NULL
-), north_star_reach /* north_star: each active day counts until this day */ AS (
+), north_star_previous /* north_star: the previous active day of the same person */ AS (
   SELECT
-    tenant,
-    who,
-    day,
-    DATE_ADD(day, INTERVAL 6 DAY) AS until
+    *,
+    LAG(day) OVER (PARTITION BY tenant, who ORDER BY day NULLS LAST) AS previous
   FROM north_star_days
-), north_star_clipped /* north_star: spans clipped to start after the previous one */ AS (
+), north_star_spans /* north_star: each active day counts for 7 day(s), clipped after the previous */ AS (
   SELECT
     tenant,
     who,
     CASE
-      WHEN LAG(until) OVER (PARTITION BY tenant, who ORDER BY day NULLS LAST) IS NULL
-      OR LAG(until) OVER (PARTITION BY tenant, who ORDER BY day NULLS LAST) < day
+      WHEN previous IS NULL OR DATE_ADD(previous, INTERVAL 6 DAY) < day
       THEN day
-      ELSE DATE_ADD(LAG(until) OVER (PARTITION BY tenant, who ORDER BY day NULLS LAST), INTERVAL 1 DAY)
+      ELSE DATE_ADD(previous, INTERVAL 7 DAY)
     END AS since,
-    until
-  FROM north_star_reach
-), north_star_spans /* north_star: non-empty spans */ AS (
-  SELECT
-    *
-  FROM north_star_clipped
-  WHERE
-    since <= until
+    DATE_ADD(day, INTERVAL 6 DAY) AS until
+  FROM north_star_previous
 ), north_star_persons /* north_star: active persons per workspace from each change on */ AS (
   SELECT
     tenant,

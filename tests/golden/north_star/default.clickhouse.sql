@@ -27,31 +27,22 @@ WITH north_star_rows /* north_star: active events from 6 days before the range, 
     ) AND NOT (
       tenant IS NULL
     )
-), north_star_reach /* north_star: each active day counts until this day */ AS (
+), north_star_previous /* north_star: the previous active day of the same person */ AS (
   SELECT
-    tenant,
-    who,
-    day,
-    addDays(day, 6) AS until
+    *,
+    lag(toNullable(day)) OVER (PARTITION BY tenant, who ORDER BY day) AS previous
   FROM north_star_days
-), north_star_clipped /* north_star: spans clipped to start after the previous one */ AS (
+), north_star_spans /* north_star: each active day counts for 7 day(s), clipped after the previous */ AS (
   SELECT
     tenant,
     who,
     CASE
-      WHEN lag(toNullable(until)) OVER (PARTITION BY tenant, who ORDER BY day) IS NULL
-      OR lag(toNullable(until)) OVER (PARTITION BY tenant, who ORDER BY day) < day
+      WHEN previous IS NULL OR addDays(previous, 6) < day
       THEN day
-      ELSE addDays(lag(toNullable(until)) OVER (PARTITION BY tenant, who ORDER BY day), 1)
+      ELSE addDays(previous, 7)
     END AS since,
-    until
-  FROM north_star_reach
-), north_star_spans /* north_star: non-empty spans */ AS (
-  SELECT
-    *
-  FROM north_star_clipped
-  WHERE
-    since <= until
+    addDays(day, 6) AS until
+  FROM north_star_previous
 ), north_star_persons /* north_star: active persons per workspace from each change on */ AS (
   SELECT
     tenant,

@@ -4,7 +4,13 @@ WITH north_star_rows /* north_star: active events from 6 days before the range, 
   SELECT
     r.timestamp AS ts,
     COALESCE(o.person_id, r.person_id) AS who,
-    CAST(TIMEZONE('Europe/Paris', r.timestamp) AS DATE) AS day,
+    CAST('1970-01-01' AS DATE) + CAST((
+      EPOCH_US(r.timestamp) + CASE
+        WHEN EPOCH_US(r.timestamp) < 1711846800000000
+        THEN 3600000000
+        ELSE 7200000000
+      END
+    ) // 86400000000 AS INT) AS day,
     r.tenant_id AS tenant
   FROM events AS r
   LEFT JOIN person_overrides AS o
@@ -23,31 +29,18 @@ WITH north_star_rows /* north_star: active events from 6 days before the range, 
   FROM north_star_rows
   WHERE
     NOT who IS NULL AND NOT tenant IS NULL
-), north_star_reach /* north_star: each active day counts until this day */ AS (
+), north_star_previous /* north_star: the previous active day of the same person */ AS (
   SELECT
-    tenant,
-    who,
-    day,
-    day + 6 AS until
+    *,
+    LAG(day) OVER (PARTITION BY tenant, who ORDER BY day) AS previous
   FROM north_star_days
-), north_star_clipped /* north_star: spans clipped to start after the previous one */ AS (
+), north_star_spans /* north_star: each active day counts for 7 day(s), clipped after the previous */ AS (
   SELECT
     tenant,
     who,
-    CASE
-      WHEN LAG(until) OVER (PARTITION BY tenant, who ORDER BY day) IS NULL
-      OR LAG(until) OVER (PARTITION BY tenant, who ORDER BY day) < day
-      THEN day
-      ELSE LAG(until) OVER (PARTITION BY tenant, who ORDER BY day) + 1
-    END AS since,
-    until
-  FROM north_star_reach
-), north_star_spans /* north_star: non-empty spans */ AS (
-  SELECT
-    *
-  FROM north_star_clipped
-  WHERE
-    since <= until
+    CASE WHEN previous IS NULL OR previous + 6 < day THEN day ELSE previous + 7 END AS since,
+    day + 6 AS until
+  FROM north_star_previous
 ), north_star_persons /* north_star: active persons per workspace from each change on */ AS (
   SELECT
     tenant,

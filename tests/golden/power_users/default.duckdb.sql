@@ -4,7 +4,13 @@ WITH power_users_rows /* power_users: active events from 27 days before the rang
   SELECT
     r.timestamp AS ts,
     COALESCE(o.person_id, r.person_id) AS who,
-    CAST(TIMEZONE('Europe/Paris', r.timestamp) AS DATE) AS day
+    CAST('1970-01-01' AS DATE) + CAST((
+      EPOCH_US(r.timestamp) + CASE
+        WHEN EPOCH_US(r.timestamp) < 1711846800000000
+        THEN 3600000000
+        ELSE 7200000000
+      END
+    ) // 86400000000 AS INT) AS day
   FROM events AS r
   LEFT JOIN person_overrides AS o
     ON o.old_person_id = r.person_id

@@ -4,7 +4,16 @@ WITH retention_m1_start_events /* retention_m1: start events in the range, perso
   SELECT
     r.timestamp AS ts,
     COALESCE(o.person_id, r.person_id) AS who,
-    CAST(DATE_TRUNC('month', CAST(TIMEZONE('Europe/Paris', r.timestamp) AS DATE)) AS DATE) AS bucket
+    CAST(DATE_TRUNC(
+      'month',
+      CAST('1970-01-01' AS DATE) + CAST((
+        EPOCH_US(r.timestamp) + CASE
+          WHEN EPOCH_US(r.timestamp) < 1711846800000000
+          THEN 3600000000
+          ELSE 7200000000
+        END
+      ) // 86400000000 AS INT)
+    ) AS DATE) AS bucket
   FROM events AS r
   LEFT JOIN person_overrides AS o
     ON o.old_person_id = r.person_id
@@ -31,7 +40,13 @@ WITH retention_m1_start_events /* retention_m1: start events in the range, perso
   SELECT
     r.timestamp AS ts,
     COALESCE(o.person_id, r.person_id) AS who,
-    CAST(TIMEZONE('Europe/Paris', r.timestamp) AS DATE) AS day
+    CAST('1970-01-01' AS DATE) + CAST((
+      EPOCH_US(r.timestamp) + CASE
+        WHEN EPOCH_US(r.timestamp) < 1711846800000000
+        THEN 3600000000
+        ELSE 7200000000
+      END
+    ) // 86400000000 AS INT) AS day
   FROM events AS r
   LEFT JOIN person_overrides AS o
     ON o.old_person_id = r.person_id

@@ -4,7 +4,13 @@ WITH revenue_rows /* revenue: orders where NOT COALESCE(test, FALSE) AND cancell
   SELECT
     r.created_at AS ts,
     r.tenant_id AS tenant,
-    CAST(TIMEZONE('Europe/Paris', r.created_at) AS DATE) AS bucket,
+    CAST('1970-01-01' AS DATE) + CAST((
+      EPOCH_US(r.created_at) + CASE
+        WHEN EPOCH_US(r.created_at) < 1711846800000000
+        THEN 3600000000
+        ELSE 7200000000
+      END
+    ) // 86400000000 AS INT) AS bucket,
     r.total_price - COALESCE(rf.refunded, 0) AS v,
     r.currency AS currency
   FROM orders AS r

@@ -4,7 +4,13 @@ WITH session_duration_p95_rows /* session_duration_p95: sessions in the range, p
   SELECT
     r.started_at AS ts,
     r.person_id AS who,
-    CAST(TIMEZONE('Europe/Paris', r.started_at) AS DATE) AS bucket,
+    CAST('1970-01-01' AS DATE) + CAST((
+      EPOCH_US(r.started_at) + CASE
+        WHEN EPOCH_US(r.started_at) < 1711846800000000
+        THEN 3600000000
+        ELSE 7200000000
+      END
+    ) // 86400000000 AS INT) AS bucket,
     r.duration_seconds AS v
   FROM (
     SELECT

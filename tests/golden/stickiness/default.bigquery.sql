@@ -1,6 +1,6 @@
 -- case: stickiness default: 2024-03-01..2024-03-31, day, Europe/Paris
 /* metric stickiness (ratio): Stickiness (DAU/MAU); 2024-03-01..2024-03-31 in Europe/Paris, grain day, all tenants */
-WITH dau_rows /* dau: active events from 0 days before the range, persons resolved through merges */ AS (
+WITH dau_rows /* dau: active events from 29 days before the range, persons resolved through merges */ AS (
   SELECT
     r.timestamp AS ts,
     COALESCE(o.person_id, r.person_id) AS who,
@@ -10,7 +10,7 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
     ON o.old_person_id = r.person_id
   WHERE
     (
-      r.timestamp >= CAST('2024-02-29 23:00:00+00' AS TIMESTAMP)
+      r.timestamp >= CAST('2024-01-31 23:00:00+00' AS TIMESTAMP)
       AND r.timestamp < CAST('2024-03-31 22:00:00+00' AS TIMESTAMP)
     )
     AND NOT r.event IN (
@@ -29,29 +29,12 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
   FROM dau_rows
   WHERE
     NOT who IS NULL
-), dau_reach /* dau: each active day counts until this day */ AS (
+), dau_spans /* dau: each active day counts for 1 day(s), clipped after the previous */ AS (
   SELECT
     who,
-    day,
+    day AS since,
     DATE_ADD(day, INTERVAL 0 DAY) AS until
   FROM dau_days
-), dau_clipped /* dau: spans clipped to start after the previous one */ AS (
-  SELECT
-    who,
-    CASE
-      WHEN LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST) IS NULL
-      OR LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST) < day
-      THEN day
-      ELSE DATE_ADD(LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST), INTERVAL 1 DAY)
-    END AS since,
-    until
-  FROM dau_reach
-), dau_spans /* dau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM dau_clipped
-  WHERE
-    since <= until
 ), dau_changes /* dau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,
@@ -97,58 +80,21 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
   FROM dau_series
   WHERE
     day >= CAST('2024-03-01' AS DATE)
-), mau_rows /* mau: active events from 29 days before the range, persons resolved through merges */ AS (
+), mau_previous /* mau: the previous active day of the same person */ AS (
   SELECT
-    r.timestamp AS ts,
-    COALESCE(o.person_id, r.person_id) AS who,
-    DATE(r.timestamp, 'Europe/Paris') AS day
-  FROM events AS r
-  LEFT JOIN person_overrides AS o
-    ON o.old_person_id = r.person_id
-  WHERE
-    (
-      r.timestamp >= CAST('2024-01-31 23:00:00+00' AS TIMESTAMP)
-      AND r.timestamp < CAST('2024-03-31 22:00:00+00' AS TIMESTAMP)
-    )
-    AND NOT r.event IN (
-      '$create_alias',
-      '$feature_flag_called',
-      '$groupidentify',
-      '$identify',
-      '$pageleave',
-      '$set',
-      'invoice_paid'
-    )
-), mau_days /* mau: distinct active days per person */ AS (
-  SELECT DISTINCT
-    who AS who,
-    day
-  FROM mau_rows
-  WHERE
-    NOT who IS NULL
-), mau_reach /* mau: each active day counts until this day */ AS (
-  SELECT
-    who,
-    day,
-    DATE_ADD(day, INTERVAL 29 DAY) AS until
-  FROM mau_days
-), mau_clipped /* mau: spans clipped to start after the previous one */ AS (
+    *,
+    LAG(day) OVER (PARTITION BY who ORDER BY day NULLS LAST) AS previous
+  FROM dau_days
+), mau_spans /* mau: each active day counts for 30 day(s), clipped after the previous */ AS (
   SELECT
     who,
     CASE
-      WHEN LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST) IS NULL
-      OR LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST) < day
+      WHEN previous IS NULL OR DATE_ADD(previous, INTERVAL 29 DAY) < day
       THEN day
-      ELSE DATE_ADD(LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST), INTERVAL 1 DAY)
+      ELSE DATE_ADD(previous, INTERVAL 30 DAY)
     END AS since,
-    until
-  FROM mau_reach
-), mau_spans /* mau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM mau_clipped
-  WHERE
-    since <= until
+    DATE_ADD(day, INTERVAL 29 DAY) AS until
+  FROM mau_previous
 ), mau_changes /* mau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,
@@ -159,10 +105,6 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
     DATE_ADD(until, INTERVAL 1 DAY) AS day,
     -1 AS delta
   FROM mau_spans
-), mau_calendar /* mau: every day of the range */ AS (
-  SELECT
-    day
-  FROM UNNEST(GENERATE_DATE_ARRAY(CAST('2024-03-01' AS DATE), CAST('2024-03-31' AS DATE)))
 ), mau_series /* mau: value on each day (running sum of changes) */ AS (
   SELECT
     day,
@@ -180,7 +122,7 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
       SELECT
         day,
         0 AS delta
-      FROM mau_calendar
+      FROM dau_calendar
     ) AS z
     WHERE
       day <= CAST('2024-03-31' AS DATE)

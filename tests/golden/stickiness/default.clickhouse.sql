@@ -1,6 +1,6 @@
 -- case: stickiness default: 2024-03-01..2024-03-31, day, Europe/Paris
 /* metric stickiness (ratio): Stickiness (DAU/MAU); 2024-03-01..2024-03-31 in Europe/Paris, grain day, all tenants */
-WITH dau_rows /* dau: active events from 0 days before the range, persons resolved through merges */ AS (
+WITH dau_rows /* dau: active events from 29 days before the range, persons resolved through merges */ AS (
   SELECT
     r.timestamp AS ts,
     COALESCE(o.person_id, r.person_id) AS who,
@@ -10,7 +10,7 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
     ON o.old_person_id = r.person_id
   WHERE
     (
-      r.timestamp >= toDateTime64('2024-02-29 23:00:00', 6, 'UTC')
+      r.timestamp >= toDateTime64('2024-01-31 23:00:00', 6, 'UTC')
       AND r.timestamp < toDateTime64('2024-03-31 22:00:00', 6, 'UTC')
     )
     AND NOT (
@@ -33,29 +33,12 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
     NOT (
       who IS NULL
     )
-), dau_reach /* dau: each active day counts until this day */ AS (
+), dau_spans /* dau: each active day counts for 1 day(s), clipped after the previous */ AS (
   SELECT
     who,
-    day,
+    day AS since,
     addDays(day, 0) AS until
   FROM dau_days
-), dau_clipped /* dau: spans clipped to start after the previous one */ AS (
-  SELECT
-    who,
-    CASE
-      WHEN lag(toNullable(until)) OVER (PARTITION BY who ORDER BY day) IS NULL
-      OR lag(toNullable(until)) OVER (PARTITION BY who ORDER BY day) < day
-      THEN day
-      ELSE addDays(lag(toNullable(until)) OVER (PARTITION BY who ORDER BY day), 1)
-    END AS since,
-    until
-  FROM dau_reach
-), dau_spans /* dau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM dau_clipped
-  WHERE
-    since <= until
 ), dau_changes /* dau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,
@@ -101,62 +84,21 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
   FROM dau_series
   WHERE
     day >= toDate('2024-03-01')
-), mau_rows /* mau: active events from 29 days before the range, persons resolved through merges */ AS (
+), mau_previous /* mau: the previous active day of the same person */ AS (
   SELECT
-    r.timestamp AS ts,
-    COALESCE(o.person_id, r.person_id) AS who,
-    toDate(r.timestamp, 'Europe/Paris') AS day
-  FROM events AS r
-  LEFT JOIN person_overrides AS o
-    ON o.old_person_id = r.person_id
-  WHERE
-    (
-      r.timestamp >= toDateTime64('2024-01-31 23:00:00', 6, 'UTC')
-      AND r.timestamp < toDateTime64('2024-03-31 22:00:00', 6, 'UTC')
-    )
-    AND NOT (
-      r.event IN (
-        '$create_alias',
-        '$feature_flag_called',
-        '$groupidentify',
-        '$identify',
-        '$pageleave',
-        '$set',
-        'invoice_paid'
-      )
-    )
-), mau_days /* mau: distinct active days per person */ AS (
-  SELECT DISTINCT
-    who AS who,
-    day
-  FROM mau_rows
-  WHERE
-    NOT (
-      who IS NULL
-    )
-), mau_reach /* mau: each active day counts until this day */ AS (
-  SELECT
-    who,
-    day,
-    addDays(day, 29) AS until
-  FROM mau_days
-), mau_clipped /* mau: spans clipped to start after the previous one */ AS (
+    *,
+    lag(toNullable(day)) OVER (PARTITION BY who ORDER BY day) AS previous
+  FROM dau_days
+), mau_spans /* mau: each active day counts for 30 day(s), clipped after the previous */ AS (
   SELECT
     who,
     CASE
-      WHEN lag(toNullable(until)) OVER (PARTITION BY who ORDER BY day) IS NULL
-      OR lag(toNullable(until)) OVER (PARTITION BY who ORDER BY day) < day
+      WHEN previous IS NULL OR addDays(previous, 29) < day
       THEN day
-      ELSE addDays(lag(toNullable(until)) OVER (PARTITION BY who ORDER BY day), 1)
+      ELSE addDays(previous, 30)
     END AS since,
-    until
-  FROM mau_reach
-), mau_spans /* mau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM mau_clipped
-  WHERE
-    since <= until
+    addDays(day, 29) AS until
+  FROM mau_previous
 ), mau_changes /* mau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,
@@ -167,10 +109,6 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
     addDays(until, 1) AS day,
     -1 AS delta
   FROM mau_spans
-), mau_calendar /* mau: every day of the range */ AS (
-  SELECT
-    addDays(toDate('2024-03-01'), number) AS day
-  FROM numbers(31)
 ), mau_series /* mau: value on each day (running sum of changes) */ AS (
   SELECT
     day,
@@ -188,7 +126,7 @@ WITH dau_rows /* dau: active events from 0 days before the range, persons resolv
       SELECT
         day,
         0 AS delta
-      FROM mau_calendar
+      FROM dau_calendar
     ) AS z
     WHERE
       day <= toDate('2024-03-31')

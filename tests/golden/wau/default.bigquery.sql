@@ -29,29 +29,21 @@ WITH wau_rows /* wau: active events from 6 days before the range, persons resolv
   FROM wau_rows
   WHERE
     NOT who IS NULL
-), wau_reach /* wau: each active day counts until this day */ AS (
+), wau_previous /* wau: the previous active day of the same person */ AS (
   SELECT
-    who,
-    day,
-    DATE_ADD(day, INTERVAL 6 DAY) AS until
+    *,
+    LAG(day) OVER (PARTITION BY who ORDER BY day NULLS LAST) AS previous
   FROM wau_days
-), wau_clipped /* wau: spans clipped to start after the previous one */ AS (
+), wau_spans /* wau: each active day counts for 7 day(s), clipped after the previous */ AS (
   SELECT
     who,
     CASE
-      WHEN LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST) IS NULL
-      OR LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST) < day
+      WHEN previous IS NULL OR DATE_ADD(previous, INTERVAL 6 DAY) < day
       THEN day
-      ELSE DATE_ADD(LAG(until) OVER (PARTITION BY who ORDER BY day NULLS LAST), INTERVAL 1 DAY)
+      ELSE DATE_ADD(previous, INTERVAL 7 DAY)
     END AS since,
-    until
-  FROM wau_reach
-), wau_spans /* wau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM wau_clipped
-  WHERE
-    since <= until
+    DATE_ADD(day, INTERVAL 6 DAY) AS until
+  FROM wau_previous
 ), wau_changes /* wau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,

@@ -29,29 +29,17 @@ WITH wau_rows /* wau: active events from 6 days before the range, persons resolv
   FROM wau_rows
   WHERE
     NOT who IS NULL
-), wau_reach /* wau: each active day counts until this day */ AS (
+), wau_previous /* wau: the previous active day of the same person */ AS (
   SELECT
-    who,
-    day,
-    day + 6 AS until
+    *,
+    LAG(day) OVER (PARTITION BY who ORDER BY day) AS previous
   FROM wau_days
-), wau_clipped /* wau: spans clipped to start after the previous one */ AS (
+), wau_spans /* wau: each active day counts for 7 day(s), clipped after the previous */ AS (
   SELECT
     who,
-    CASE
-      WHEN LAG(until) OVER (PARTITION BY who ORDER BY day) IS NULL
-      OR LAG(until) OVER (PARTITION BY who ORDER BY day) < day
-      THEN day
-      ELSE LAG(until) OVER (PARTITION BY who ORDER BY day) + 1
-    END AS since,
-    until
-  FROM wau_reach
-), wau_spans /* wau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM wau_clipped
-  WHERE
-    since <= until
+    CASE WHEN previous IS NULL OR previous + 6 < day THEN day ELSE previous + 7 END AS since,
+    day + 6 AS until
+  FROM wau_previous
 ), wau_changes /* wau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,

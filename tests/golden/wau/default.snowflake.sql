@@ -29,29 +29,21 @@ WITH wau_rows /* wau: active events from 6 days before the range, persons resolv
   FROM wau_rows
   WHERE
     NOT who IS NULL
-), wau_reach /* wau: each active day counts until this day */ AS (
+), wau_previous /* wau: the previous active day of the same person */ AS (
   SELECT
-    who,
-    day,
-    DATEADD(DAY, 6, day) AS until
+    *,
+    LAG(day) OVER (PARTITION BY who ORDER BY day) AS previous
   FROM wau_days
-), wau_clipped /* wau: spans clipped to start after the previous one */ AS (
+), wau_spans /* wau: each active day counts for 7 day(s), clipped after the previous */ AS (
   SELECT
     who,
     CASE
-      WHEN LAG(until) OVER (PARTITION BY who ORDER BY day) IS NULL
-      OR LAG(until) OVER (PARTITION BY who ORDER BY day) < day
+      WHEN previous IS NULL OR DATEADD(DAY, 6, previous) < day
       THEN day
-      ELSE DATEADD(DAY, 1, LAG(until) OVER (PARTITION BY who ORDER BY day))
+      ELSE DATEADD(DAY, 7, previous)
     END AS since,
-    until
-  FROM wau_reach
-), wau_spans /* wau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM wau_clipped
-  WHERE
-    since <= until
+    DATEADD(DAY, 6, day) AS until
+  FROM wau_previous
 ), wau_changes /* wau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,

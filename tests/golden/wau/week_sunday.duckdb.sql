@@ -4,7 +4,13 @@ WITH wau_rows /* wau: active events from 6 days before the range, persons resolv
   SELECT
     r.timestamp AS ts,
     COALESCE(o.person_id, r.person_id) AS who,
-    CAST(TIMEZONE('Europe/Paris', r.timestamp) AS DATE) AS day
+    CAST('1970-01-01' AS DATE) + CAST((
+      EPOCH_US(r.timestamp) + CASE
+        WHEN EPOCH_US(r.timestamp) < 1711846800000000
+        THEN 3600000000
+        ELSE 7200000000
+      END
+    ) // 86400000000 AS INT) AS day
   FROM events AS r
   LEFT JOIN person_overrides AS o
     ON o.old_person_id = r.person_id
@@ -29,29 +35,17 @@ WITH wau_rows /* wau: active events from 6 days before the range, persons resolv
   FROM wau_rows
   WHERE
     NOT who IS NULL
-), wau_reach /* wau: each active day counts until this day */ AS (
+), wau_previous /* wau: the previous active day of the same person */ AS (
   SELECT
-    who,
-    day,
-    day + 6 AS until
+    *,
+    LAG(day) OVER (PARTITION BY who ORDER BY day) AS previous
   FROM wau_days
-), wau_clipped /* wau: spans clipped to start after the previous one */ AS (
+), wau_spans /* wau: each active day counts for 7 day(s), clipped after the previous */ AS (
   SELECT
     who,
-    CASE
-      WHEN LAG(until) OVER (PARTITION BY who ORDER BY day) IS NULL
-      OR LAG(until) OVER (PARTITION BY who ORDER BY day) < day
-      THEN day
-      ELSE LAG(until) OVER (PARTITION BY who ORDER BY day) + 1
-    END AS since,
-    until
-  FROM wau_reach
-), wau_spans /* wau: non-empty spans */ AS (
-  SELECT
-    *
-  FROM wau_clipped
-  WHERE
-    since <= until
+    CASE WHEN previous IS NULL OR previous + 6 < day THEN day ELSE previous + 7 END AS since,
+    day + 6 AS until
+  FROM wau_previous
 ), wau_changes /* wau: +1 where a span starts, -1 the day after it ends */ AS (
   SELECT
     since AS day,
