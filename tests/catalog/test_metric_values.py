@@ -474,7 +474,7 @@ def non_stop_visit(start: datetime, hours: int, step_minutes: int) -> Data:
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="rows.sessions cuts a visit at fixed 24 h marks from the visit's first event; "
+    reason="catalog/sessions.py cuts a visit at fixed 24 h marks from the visit's first event; "
     "SEMANTICS: a new session starts when the current session has lasted 24 hours",
 )
 def test_long_visit_restarts_when_session_has_lasted_24_hours(empty_store, catalog):
@@ -490,7 +490,7 @@ def test_long_visit_restarts_when_session_has_lasted_24_hours(empty_store, catal
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="rows.sessions reads events from 48 h before the range only, so a visit longer "
+    reason="catalog/sessions.py reads events from 48 h before the range only, so a visit longer "
     "than that is cut at marks that depend on the range start",
 )
 def test_sessions_of_a_day_ignore_range_start_when_a_visit_lasts_days(empty_store, catalog):
