@@ -16,10 +16,12 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 
 from sextant.api.control import require_control_token
 from sextant.catalog import Catalog
+from sextant.catalog.batch import run_batch
 from sextant.catalog.describe import CatalogSource, metric_detail, metric_summary, parse_query
 from sextant.catalog.dialects import DIALECTS
 from sextant.catalog.results import ResultCache, run_query
 from sextant.config import Settings
+from sextant.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_control_token)])
 
@@ -58,16 +60,36 @@ def query_metric(
     body: Annotated[
         dict[str, Any],
         Body(
-            examples=[{"metric": "dau", "range": "last_30_days", "grain": "day"}],
-            description="metric, from/to or range, grain, timezone, week_start, breakdown, "
-            "where, tenants, parameters",
+            examples=[
+                {"metric": "dau", "range": "last_30_days", "grain": "day"},
+                {"metrics": ["dau", "wau", "mau"], "range": "last_30_days"},
+            ],
+            description="metric (or metrics: a list), from/to or range, grain, timezone, "
+            "week_start, breakdown, where, tenants, parameters",
         ),
     ],
 ) -> dict[str, Any]:
-    """Run a metric query; a repeat on unchanged data is served from the result cache."""
+    """Run a metric query; a repeat on unchanged data is served from the result cache.
+
+    With `metrics` (a list of names) instead of `metric`, every metric is computed over the
+    same range and slices, those that can in one statement (a dashboard's numbers), and the
+    answer is `{"results": [...]}` in the order asked."""
     state = request.app.state
-    query = parse_query(body, state.settings)
-    return run_query(state.engine, _catalog(request), query, cache=state.result_cache).as_dict()
+    catalog = _catalog(request)
+    names = body.get("metrics")
+    if names is None:
+        query = parse_query(body, state.settings)
+        return run_query(state.engine, catalog, query, cache=state.result_cache).as_dict()
+    if not isinstance(names, list) or not names or "metric" in body:
+        raise InvalidInput(
+            "query_metrics_invalid",
+            "metrics: expected a non-empty list of metric names (and no `metric`)",
+            field="metrics",
+        )
+    rest = {k: v for k, v in body.items() if k != "metrics"}
+    queries = [parse_query({**rest, "metric": name}, state.settings) for name in names]
+    results = run_batch(state.engine, catalog, queries, cache=state.result_cache)
+    return {"results": [r.as_dict() for r in results]}
 
 
 def install(state: Any, settings: Settings) -> None:

@@ -169,6 +169,29 @@ def test_repeat_is_cached_until_an_ingest_write_changes_the_data_version(served)
     assert third["rows"] == first["rows"]  # an event does not change orders
 
 
+def test_metrics_list_equals_each_metric_alone_when_asked_together(served):
+    window = {"from": FIRST, "to": LAST}
+    sliced = {**window, "breakdown": ["tenant"]}
+    together = served.post({"metrics": ["dau", "revenue", "mau", "stickiness"], **sliced})
+    results = together.json()["results"]
+    assert [r["metric"] for r in results] == ["dau", "revenue", "mau", "stickiness"]
+    for result in results:
+        alone = served.post({"metric": result["metric"], **sliced}).json()
+        assert result["rows"] == alone["rows"] and alone["cached"]  # cached by the batch
+    refused = served.post({"metrics": ["dau", "revenue"], "breakdown": ["segment"], **window})
+    assert refused.status_code == 400  # one metric that cannot be sliced refuses the request
+    assert refused.json()["errors"][0]["code"] == "dimension_needs_persons"
+
+
+@pytest.mark.parametrize(
+    "body", [{"metrics": []}, {"metrics": "dau"}, {"metrics": ["dau"], "metric": "wau"}]
+)
+def test_metrics_list_is_refused_when_not_a_list_of_names(served, body):
+    response = served.post({**body, "range": "last_7_days"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "metrics"
+
+
 def test_user_catalog_metric_is_queried_when_the_server_reads_the_catalog_dir(served):
     window = {"from": FIRST, "to": LAST, "timezone": "UTC"}
     mine = served.post({"metric": "free_signups", **window}).json()
