@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from sextant.store.schema import TABLES
+from sextant.synth import vocab
 
 PARIS = "Europe/Paris"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -737,42 +738,9 @@ class Reference:
         return self.retention()[1]
 
 
-FEATURES = frozenset(
-    {
-        "page_edited",
-        "search_performed",
-        "block_added",
-        "template_used",
-        "page_moved",
-        "database_created",
-        "file_uploaded",
-        "mention_added",
-        "page_duplicated",
-        "ai_assist_used",
-        "calendar_view_opened",
-        "board_view_opened",
-        "reminder_set",
-        "export_pdf",
-        "mobile_app_opened",
-        "integration_connected",
-        "web_clipper_used",
-        "table_filtered",
-        "page_locked",
-        "formula_added",
-        "sidebar_customized",
-        "emoji_reacted",
-        "page_history_viewed",
-        "import_completed",
-        "synced_block_created",
-        "automation_created",
-        "export_markdown",
-        "api_token_created",
-        "workspace_analytics_viewed",
-        "page_archived",
-        "guest_added",
-        "dark_mode_enabled",
-    }
-)
+# The generated product's features, which events.yaml flags `feature` (an independent list:
+# the reference does not read the catalog).
+FEATURES = frozenset(vocab.FEATURES)
 
 ADDITIVE = {
     "dau",
