@@ -28,8 +28,13 @@ def demo_command(
         written, seconds = build_dataset(settings, SynthConfig(seed=seed), replace=True)
         console.print(f"Done: {sum(written.values()):,} rows in {seconds:.1f} s.")
     with engine_for(settings, read_only=True) as engine:
-        render(summarize(engine, settings.timezone, settings.database_path).as_dict())
+        summary = summarize(engine, settings.timezone, settings.database_path).as_dict()
+    render(summary)
+    last = summary["headline"]["last_day"]
+    month = f" --from {last[:8]}01 --to {last}" if last else ""
     console.print(
-        "\nNext: `.venv/bin/sextant info --json` for machines, "
+        "\nNext: `.venv/bin/sextant metrics list` for every metric and its meaning, "
+        f"`.venv/bin/sextant metrics query wau{month}` for a series, "
+        "`.venv/bin/sextant info --json` for machines, "
         "`.venv/bin/sextant import FILE --table events` to add your own data."
     )
