@@ -89,14 +89,15 @@ def compile_query(catalog: Catalog, query: MetricQuery, dialect: str = "duckdb")
         metric = metric.with_parameters(query.parameters)
     ctx = Context(catalog, query, dialect, shared_lookback(catalog, [metric]))
     plan = Plan()
-    final = compile_metric(ctx, metric, plan, extra_keys(catalog, metric))
+    extra = extra_keys(catalog, metric)
+    final = compile_metric(ctx, metric, plan, extra)
     tenants = "all tenants" if query.tenants is None else f"tenants {', '.join(query.tenants)}"
     header = (
         f"metric {metric.name} ({metric.type}): {metric.label}; {query.date_from}..{query.date_to}"
         f" in {query.timezone}, grain {grain_of(metric, query)}, {tenants}"
     )
     expression = explicit_precedence(plan.build(final))
-    keys = ("bucket", *ctx.dim_names, *extra_keys(catalog, metric))
+    keys = ("bucket", *ctx.dim_names, *extra)
     return Compiled(
         query=query,
         metric=metric,

@@ -21,7 +21,7 @@ from sextant.catalog.dimensions import Dimension
 from sextant.catalog.expressions import ExpressionError, Source, parse_filter, parse_source
 from sextant.catalog.models import EventSelector
 from sextant.catalog.query import MetricQuery
-from sextant.catalog.tables import COMPUTED_COLUMNS, DERIVED_TABLES
+from sextant.catalog.tables import DERIVED_TABLES
 from sextant.errors import InvalidInput
 from sextant.store.schema import TABLES
 
@@ -201,9 +201,10 @@ def _joins(query: exp.Select, table: str, resolved, needs: set[str], scope: list
     return query
 
 
-def column(ctx: Context, table: str, name: str) -> exp.Expression:
-    """A column of `table` (stored, computed or derived) over the row alias `r`."""
-    if name in COMPUTED_COLUMNS.get(table, {}) and name == "net_total":
+def column(table: str, name: str) -> exp.Expression:
+    """A column of `table` (stored, computed or derived) over the row alias `r`; the one
+    computed column, orders.net_total, subtracts the order's refunds (joined as `rf`)."""
+    if table == "orders" and name == "net_total":
         refunded = exp.func("COALESCE", exp.column("refunded", table="rf"), exp.Literal.number(0))
         return exp.Sub(this=exp.column("total_price", table="r"), expression=refunded)
     return exp.column(name, table="r")
@@ -215,7 +216,7 @@ def measured(ctx: Context, table: str, text: str) -> exp.Expression:
     if source.entity == "row" and not source.path:
         if text == "person_id" and table in ("events", "sessions"):
             return resolved_person(table)
-        return column(ctx, table, source.column)
+        return column(table, source.column)
     raise InvalidInput(
         "metric_source_unsupported",
         f"{text!r}: measured values are columns of the metric's table",

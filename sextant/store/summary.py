@@ -131,11 +131,6 @@ def _activity(engine: Engine, timezone: str, h: Headline) -> None:
     h.events_per_person = _row(engine, per)["v"]
 
 
-def inactive_events() -> tuple[str, ...]:
-    """The events flagged inactive in the metric catalog: one definition of "active"."""
-    return load_catalog().event_flags.flagged("inactive")
-
-
 def _conversion(engine: Engine, h: Headline) -> None:
     def persons_doing(event: str) -> exp.Expression:
         doing = exp.EQ(this=exp.column("event"), expression=exp.Literal.string(event))
