@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sextant import __version__
-from sextant.api import capture, control, errors, metrics
+from sextant.api import analyses, capture, control, errors, metrics
 from sextant.config import Settings
 from sextant.ingest.model import Limits
 from sextant.ingest.pipeline import Ingestor
@@ -78,6 +78,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
     app.include_router(capture.router)
     app.include_router(control.router)
     app.include_router(metrics.router)
+    app.include_router(analyses.router)
     app.add_middleware(RequestLog)
     app.add_middleware(CaptureCors)
     return app

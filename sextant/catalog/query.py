@@ -5,7 +5,7 @@ how, for which tenants. Validated here with the errors users see (SEMANTICS: Tim
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -30,12 +30,13 @@ PRESETS = {
 }
 
 
-class MetricQuery(BaseModel):
-    """One metric over the inclusive local dates `from`..`to` in `timezone`."""
+class RangeQuery(BaseModel):
+    """What every query shares: the inclusive local dates `from`..`to` in `timezone`, the
+    grain and week start, breakdowns, `where` conditions and the tenant scope. Metric
+    queries and analysis queries extend it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    metric: str = Field(description="a metric name from the catalog")
     date_from: date = Field(alias="from", description="first local date, YYYY-MM-DD")
     date_to: date = Field(alias="to", description="last local date (inclusive), YYYY-MM-DD")
     grain: Grain = Field(default="day", description="hour, day, week or month")
@@ -49,9 +50,6 @@ class MetricQuery(BaseModel):
     )
     tenants: tuple[str, ...] | None = Field(
         default=None, description="tenant ids the query may read; None: all"
-    )
-    parameters: dict[str, Any] = Field(
-        default_factory=dict, description="values for the metric's declared parameters"
     )
 
     @field_validator("timezone")
@@ -85,7 +83,7 @@ class MetricQuery(BaseModel):
         return value
 
     @classmethod
-    def parse(cls, data: dict[str, Any], *, today: date | None = None) -> MetricQuery:
+    def parse(cls, data: dict[str, Any], *, today: date | None = None) -> Self:
         """Validate `data` (API body, CLI options) into a query, or raise InvalidInput
         listing every problem with its field."""
         data = _with_preset(data, today)
@@ -147,6 +145,15 @@ class MetricQuery(BaseModel):
         first = self.date_from - timedelta(days=days_before)
         last = self.date_to + timedelta(days=1 + days_after)
         return self.instant(first), self.instant(last)
+
+
+class MetricQuery(RangeQuery):
+    """One metric over the inclusive local dates `from`..`to` in `timezone`."""
+
+    metric: str = Field(description="a metric name from the catalog")
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="values for the metric's declared parameters"
+    )
 
 
 def _with_preset(data: dict[str, Any], today: date | None) -> dict[str, Any]:

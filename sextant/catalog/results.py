@@ -59,16 +59,17 @@ def _jsonable(value: Any) -> Any:
 
 
 class ResultCache:
-    """Shaped results by (dialect, SQL, data version), least recently used first out."""
+    """Shaped results (metrics and analyses) by dialect, SQL and data version, least recently
+    used first out."""
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
-        self._items: OrderedDict[tuple, MetricResult] = OrderedDict()
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: tuple) -> MetricResult | None:
+    def get(self, key: tuple) -> Any:
         with self._lock:
             found = self._items.get(key)
             if found is None:
@@ -78,7 +79,7 @@ class ResultCache:
             self.hits += 1
             return found
 
-    def put(self, key: tuple, result: MetricResult) -> None:
+    def put(self, key: tuple, result: Any) -> None:
         with self._lock:
             self._items[key] = result
             self._items.move_to_end(key)

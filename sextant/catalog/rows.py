@@ -20,7 +20,7 @@ from sextant.catalog.definitions import Catalog
 from sextant.catalog.dimensions import Dimension
 from sextant.catalog.expressions import ExpressionError, Source, parse_filter, parse_source
 from sextant.catalog.models import EventSelector
-from sextant.catalog.query import MetricQuery
+from sextant.catalog.query import RangeQuery
 from sextant.catalog.tables import DERIVED_TABLES
 from sextant.errors import InvalidInput
 from sextant.store.schema import TABLES
@@ -33,7 +33,7 @@ class Context:
     """What every compile step needs: the catalog, the query, the target dialect."""
 
     catalog: Catalog
-    query: MetricQuery
+    query: RangeQuery
     dialect: str
     lookback_days: int = 0  # rolling active-user rows start this many days before the range
 

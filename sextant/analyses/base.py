@@ -1,0 +1,51 @@
+"""What every analysis shares: its query base (range, zone, breakdown, filters, tenants), the
+store facts validation checks names against, and small validation helpers."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from sqlglot import exp
+
+from sextant.catalog.definitions import Catalog
+from sextant.catalog.query import RangeQuery
+from sextant.errors import Problem
+
+# Named statements an analysis runs; their rows come back to `shape` under the same names.
+Statements = dict[str, exp.Select]
+Rows = dict[str, list[dict]]
+
+
+class AnalysisQuery(RangeQuery):
+    """Base of every analysis query: the inclusive local dates `from`..`to` in `timezone`,
+    grain (of trends over time), week start, breakdown, `where` conditions and tenants."""
+
+    kind: ClassVar[str] = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What validation may check a query against: the catalog and the event names the
+    store holds (an unknown event is a typo far more often than a wish for zero)."""
+
+    catalog: Catalog
+    events: frozenset[str]
+
+
+def unknown_event(name: str, field: str, facts: Facts) -> Problem | None:
+    """A problem when no event called `name` is stored, naming the closest ones."""
+    if name in facts.events:
+        return None
+    close = difflib.get_close_matches(name, sorted(facts.events), n=3, cutoff=0.6)
+    message = f"{field}: no event named {name!r} has been stored"
+    if close:
+        message += f"; did you mean {' or '.join(repr(c) for c in close)}?"
+    return Problem("unknown_event", message, field)
+
+
+def unknown_events(names: Iterable[tuple[str, str]], facts: Facts) -> list[Problem]:
+    """Problems for each (event name, field) not stored."""
+    return [p for name, field in names if (p := unknown_event(name, field, facts)) is not None]
