@@ -18,6 +18,7 @@ from sextant.analyses.registry import Analysis, get
 from sextant.catalog import dialects as d
 from sextant.catalog.compiler import explicit_precedence
 from sextant.catalog.definitions import Catalog
+from sextant.catalog.describe import DEFAULT_RANGE
 from sextant.catalog.results import MAX_ROWS, QUERY_TIMEOUT_SECONDS, ResultCache
 from sextant.catalog.rows import Context
 from sextant.config import Settings
@@ -66,7 +67,8 @@ def parse(
     today: date | None = None,
 ) -> tuple[Analysis, AnalysisQuery]:
     """The analysis and its validated query from an API body or a CLI file (time zone and
-    week start default to the settings). Checks that need the store come in `validate`."""
+    week start default to the settings, dates to the last 30 complete days). Checks that
+    need the store come in `validate`."""
     found = get(kind)
     if not isinstance(body, dict):
         raise InvalidInput("analysis_body_invalid", "the query must be a JSON object")
@@ -80,6 +82,8 @@ def parse(
         )
     if settings is not None:
         body = {"timezone": settings.timezone, "week_start": settings.week_start} | body
+    if not {"from", "to", "date_from", "date_to", "range"} & set(body):
+        body["range"] = DEFAULT_RANGE
     body = {k: v for k, v in body.items() if v is not None}
     return found, found.query.parse(body, today=today)
 
