@@ -4,7 +4,7 @@ scope enforced. Every metric reads its data through `select_rows`, so no compile
 skip the scope (DESIGN.md, principle 6).
 
 Table aliases inside a row source: `r` the table's rows, `o` person overrides, `p` persons,
-`t` tenants, `rf` refunds per order. The derived `sessions` table is built in `sessions.py`.
+`t` tenants, `rf` refunds per order. The stored `sessions` table holds resolved persons.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from sextant.catalog.dimensions import Dimension
 from sextant.catalog.expressions import ExpressionError, Source, parse_filter, parse_source
 from sextant.catalog.models import EventSelector
 from sextant.catalog.query import RangeQuery
-from sextant.catalog.tables import DERIVED_TABLES
-from sextant.errors import InvalidInput
+from sextant.errors import InvalidInput, SextantError
 from sextant.store.schema import TABLES
 
 RESERVED = {"bucket", "value", "ts", "who", "v", "day", "currency", "feature", "incomplete"}
@@ -73,8 +72,6 @@ class Context:
 
 
 def time_column(table: str) -> str:
-    if table == "sessions":
-        return "started_at"
     column = TABLES[table].time
     if column is None:
         raise InvalidInput(
@@ -95,7 +92,8 @@ def select_rows(
 ) -> exp.Select:
     """Rows of `table` with time in [start, end): `ts`, `who` (resolved person, events and
     sessions), each breakdown under its dimension name, plus `columns` (over `r`)."""
-    source, resolved = _from(ctx, table, bounds)
+    source = exp.alias_(exp.table_(table), "r", table=True)
+    resolved = resolved_person(table)
     needs: set[str] = set()
     select = [exp.alias_(exp.column(time_column(table), table="r"), "ts")]
     if resolved is not None:
@@ -119,15 +117,6 @@ def select_rows(
     query = exp.select(*select).from_(source)
     query = _joins(query, table, resolved, needs, scope(ctx))
     return query.where(exp.and_(*wheres))
-
-
-def _from(ctx: Context, table: str, bounds: tuple[datetime, datetime]):
-    """The FROM of a row source and the resolved-person expression (None: no persons)."""
-    if table == "sessions":
-        from sextant.catalog.sessions import sessions  # sessions read rows' helpers
-
-        return sessions(ctx, bounds).subquery("r"), resolved_person(table)
-    return exp.alias_(exp.table_(table), "r", table=True), resolved_person(table)
 
 
 def resolved_person(table: str) -> exp.Expression | None:
@@ -242,8 +231,6 @@ def _dimension(ctx: Context, table: str, source: Source, needs: set[str]) -> exp
 
 
 def _columns(table: str) -> set[str]:
-    if table in DERIVED_TABLES:
-        return set(DERIVED_TABLES[table])
     return {c.name for c in TABLES[table].columns}
 
 
@@ -289,3 +276,23 @@ def scope(ctx: Context, alias: str = "r") -> list[exp.Expression]:
         return []
     values = [exp.Literal.string(t) for t in tenants] or [exp.Null()]
     return [exp.In(this=exp.column("tenant_id", table=alias), expressions=values)]
+
+
+def row_condition(ctx: Context, table: str, text: str, field: str) -> exp.Expression:
+    """A `where`-style condition (columns are dimension names or property paths) over the
+    row alias `r` of `table` alone, for an analysis's per-row flags (a funnel step's
+    filters). Person and tenant dimensions would need joins `select_rows` adds only for its
+    own `where`: they are refused here, with `field`."""
+    needs: set[str] = set()
+    try:
+        node = _where(ctx, table, text, needs)
+    except SextantError as exc:
+        raise InvalidInput(exc.code, exc.message, field=field, hint=exc.hint) from None
+    if needs:
+        raise InvalidInput(
+            "row_condition_needs_join",
+            f"{text!r}: this condition may read only the {table} row's own columns and "
+            f"properties, not {' or '.join(sorted(needs))} dimensions",
+            field=field,
+        )
+    return exp.paren(node)

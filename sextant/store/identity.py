@@ -42,6 +42,7 @@ from typing import Literal
 import pyarrow as pa
 from sqlglot import exp
 
+from sextant.store import sessions
 from sextant.store.engine import Engine, scalar
 from sextant.store.schema import EVENTS, PERSON_DISTINCT_IDS, PERSONS
 
@@ -281,3 +282,6 @@ def _merge_persons(engine: Engine, *, source: int, target: int, at: datetime) ->
         [target, source],
     )
     engine.execute("DELETE FROM persons WHERE person_id = ?", [source])
+    touched = sessions.Touched()
+    touched.merged(source, target)
+    sessions.refresh(engine, touched)

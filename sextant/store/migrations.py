@@ -17,6 +17,7 @@ DESCRIPTIONS = {
     2: "commerce: products, orders, order lines, refunds, inventory, reorder settings",
     3: "customer experience: customers, interactions, tickets, reviews",
     4: "ingestion sources and their write keys",
+    5: "sessions, stored and kept up to date from events",
 }
 
 

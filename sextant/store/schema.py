@@ -397,6 +397,47 @@ SOURCES = Table(
     doc="Event sources and their write keys (PostHog project key, Segment write key).",
 )
 
+# --- version 5: stored sessions -----------------------------------------------------------
+
+SESSIONS = Table(
+    "sessions",
+    (
+        _c(
+            "session_id",
+            TEXT,
+            required=True,
+            doc="SDK $session_id, or s:<person>:<tenant>:<start, us>.",
+        ),
+        _c("person_id", BIGINT, doc="Resolved through identity merges (SDK: the least one)."),
+        _c("tenant_id", TEXT, doc="The tenant: sessions never span two."),
+        _c("started_at", TIME, required=True, doc="First event; counts on this local day."),
+        _c("ended_at", TIME, doc="Last event."),
+        _c("duration_seconds", DOUBLE, doc="ended_at - started_at; 0 for a single event."),
+        _c("events", BIGINT, doc="Events in the session."),
+        _c("pageviews", BIGINT, doc="$pageview events in the session."),
+        _c("plan", TEXT, doc="At the first event."),
+        _c("country", TEXT, doc="At the first event."),
+        _c("channel", TEXT, doc="At the first event."),
+        _c("device", TEXT, doc="At the first event."),
+        _c("path", TEXT, doc="Entry path: the first event's."),
+        _c("properties", JSON, doc="Event properties of the first event."),
+        _c("entry_event", TEXT, doc="Name of the first event."),
+        _c("exit_event", TEXT, doc="Name of the last event."),
+        _c("exit_path", TEXT, doc="Path of the last event."),
+        _c(
+            "visit_started_at",
+            TIME,
+            doc="Derived sessions: start of the visit (run without a 30-min gap) holding it; "
+            "null for SDK sessions.",
+        ),
+    ),
+    key=("session_id", "tenant_id"),
+    time="started_at",
+    since=5,
+    doc="Sessions (SEMANTICS: Sessions) per person and tenant, kept up to date from events "
+    "and identity merges.",
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -417,6 +458,7 @@ TABLES: dict[str, Table] = {
         TICKETS,
         REVIEWS,
         SOURCES,
+        SESSIONS,
     )
 }
 

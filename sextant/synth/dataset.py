@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
+from sextant.store import sessions
 from sextant.store.engine import Engine
 from sextant.synth.commerce import commerce_tables
 from sextant.synth.config import SynthConfig
@@ -34,11 +35,17 @@ def collect(pieces: Iterable[tuple[str, pa.Table]]) -> dict[str, pa.Table]:
 def generate(engine: Engine, cfg: SynthConfig, progress: Progress | None = None) -> dict[str, int]:
     """Append the data set described by `cfg`; return rows written per table.
 
-    Rows are fresh (ids drawn from the seed), so appends skip the duplicate check.
+    Rows are fresh (ids drawn from the seed), so appends skip the duplicate check, and
+    sessions are derived once at the end rather than after every chunk. Events are made
+    person by person; an engine that can reorder them in time (DuckDB) does so, so the
+    store is laid out as capture would have written it.
     """
     written: Counter[str] = Counter()
-    for table, chunk in chunks(cfg):
-        written[table] += engine.append(table, chunk, dedupe=False)
-        if progress:
-            progress(table, chunk.num_rows)
+    with sessions.bulk(engine):
+        for table, chunk in chunks(cfg):
+            written[table] += engine.append(table, chunk, dedupe=False)
+            if progress:
+                progress(table, chunk.num_rows)
+    if hasattr(engine, "cluster"):
+        engine.cluster("events")
     return dict(written)

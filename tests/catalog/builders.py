@@ -445,21 +445,22 @@ class Session:
 
 
 def sessions_of(data: Data, ask: Ask) -> list[Session]:
-    """SEMANTICS: SDK session id wins; else a gap over 30 min, or 24 h lasted, starts one."""
-    by_sdk: dict[str, list[Event]] = defaultdict(list)
-    by_person: dict[int, list[Event]] = defaultdict(list)
+    """SEMANTICS: SDK session id wins; else a gap over 30 min, or 24 h lasted, starts one.
+    Sessions belong to one tenant (a person's events in two tenants are two sessions)."""
+    by_sdk: dict[tuple, list[Event]] = defaultdict(list)
+    by_person: dict[tuple, list[Event]] = defaultdict(list)
     for e in data.events:
         if not ask.scoped(e.tenant_id):
             continue
         if e.session_id:
-            by_sdk[e.session_id].append(e)
+            by_sdk[(e.session_id, e.tenant_id)].append(e)
         else:
-            by_person[data.who(e.person_id)].append(e)
+            by_person[(data.who(e.person_id), e.tenant_id)].append(e)
     out = []
     for events in by_sdk.values():
         events.sort(key=lambda e: (e.timestamp, e.id))
         out.append(Session(events, min(data.who(e.person_id) for e in events)))
-    for person, events in by_person.items():
+    for (person, _), events in by_person.items():
         events.sort(key=lambda e: (e.timestamp, e.id))
         current: list[Event] = []
         for e in events:

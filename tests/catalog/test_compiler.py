@@ -204,7 +204,7 @@ def test_result_keys_name_buckets_slices_currency_and_feature():
 
 # --- tenant scope ------------------------------------------------------------------------
 
-SCOPED_TABLES = {"events", "orders", "refunds"}  # rows of a tenant, read by metrics
+SCOPED_TABLES = {"events", "orders", "refunds", "sessions"}  # rows of a tenant, read by metrics
 LOOKUP_TABLES = {"persons", "person_overrides", "tenants"}  # joined to scoped rows only
 
 

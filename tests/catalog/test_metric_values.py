@@ -471,12 +471,6 @@ def non_stop_visit(start: datetime, hours: int, step_minutes: int) -> Data:
     return Data(events)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="catalog/sessions.py cuts a visit at fixed 24 h marks from the visit's first event; "
-    "SEMANTICS: a new session starts when the current session has lasted 24 hours",
-)
 def test_long_visit_restarts_when_session_has_lasted_24_hours(empty_store, catalog):
     data = non_stop_visit(utc("2024-03-01 00:00"), 60, 29)
     # 29-minute steps: the second session starts at 24:10 and lasts until 48:10, so an
@@ -487,12 +481,6 @@ def test_long_visit_restarts_when_session_has_lasted_24_hours(empty_store, catal
     assert_matches(empty_store, catalog, data, body)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="catalog/sessions.py reads events from 48 h before the range only, so a visit longer "
-    "than that is cut at marks that depend on the range start",
-)
 def test_sessions_of_a_day_ignore_range_start_when_a_visit_lasts_days(empty_store, catalog):
     load(empty_store, non_stop_visit(utc("2024-02-27 23:00"), 96, 20))
     days = [

@@ -152,7 +152,8 @@ def test_every_table_reads_back_with_duckdb_types_and_values(ch):
     with DuckDBEngine(":memory:") as duck:
         for name, spec in schema.TABLES.items():
             rows = sample_rows(spec)
-            assert ch.append(name, rows) == duck.append(name, rows) == 2
+            stored = 1 if name == "sessions" else 2  # session "x" is derived from event "x"
+            assert ch.append(name, rows) == duck.append(name, rows) == stored
             order = ", ".join(f'"{k}"' for k in spec.key or [spec.columns[0].name])
             want = duck.execute(f"SELECT * FROM {name} ORDER BY {order}")
             got = ch.execute(f"SELECT * FROM {name} ORDER BY {order.replace(chr(34), '`')}")

@@ -27,11 +27,12 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from sextant.errors import InvalidInput, StoreError
+from sextant.store import sessions
 from sextant.store.appends import conform, time_window
 from sextant.store.engine import TRUNCATED, Batches, Params, iter_batches
 from sextant.store.engines.clickhouse_backends import BATCH, Backend, ChdbBackend, ConnectBackend
 from sextant.store.migrations import AddColumn, CreateTable, pending, too_new_error
-from sextant.store.schema import LATEST_VERSION, TABLES, Column, Table, Type, table
+from sextant.store.schema import LATEST_VERSION, SESSIONS, TABLES, Column, Table, Type, table
 
 CLICKHOUSE_TYPES = {
     Type.TEXT: "String",
@@ -46,7 +47,10 @@ CLICKHOUSE_TYPES = {
 }
 
 # Sorting keys that are not simply the table's unique key (DESIGN.md, Engines).
-SORT_KEYS = {"events": ("tenant_id", "event", "timestamp")}
+SORT_KEYS = {
+    "events": ("tenant_id", "event", "timestamp"),
+    "sessions": ("tenant_id", "started_at"),
+}
 
 # Words that start a statement with rows; anything else runs as a command.
 _QUERY_WORDS = ("select", "with", "show", "describe", "desc", "explain", "exists", "(")
@@ -82,6 +86,7 @@ class ClickHouseEngine:
     name = "clickhouse"
     dialect = "clickhouse"
     capabilities = frozenset({"qualify", "asof_join", "list_aggregates"})
+    sessions_paused = False  # see store/sessions.py: `paused`, `bulk`
 
     def __init__(self, backend: Backend, *, migrate: bool = True) -> None:
         self._db = backend
@@ -164,12 +169,28 @@ class ClickHouseEngine:
         spec = table(table_name)
         batches = [conform(spec, b) for b in iter_batches(data) if b.num_rows]
         stored = 0
+        touched = sessions.Touched()
         with self.transaction():
             for batch in batches:
                 stored += self._append_batch(spec, pa.Table.from_batches([batch]), dedupe)
+                touched.add(spec.name, batch)
             if stored:
+                sessions.refresh(self, touched)  # here: a full rebuild
                 self._bump_data_version()
         return stored
+
+    @contextmanager
+    def scratch(self, name: str, data: pa.Table) -> Iterator[None]:
+        """`data` readable as table `name` (a Memory table, dropped after)."""
+        cols = ", ".join(f"{_q(f.name)} Nullable({_scratch_type(f.type)})" for f in data.schema)
+        self._db.command(f"DROP TABLE IF EXISTS {_q(name)}")
+        self._db.command(f"CREATE TABLE {_q(name)} ({cols}) ENGINE = Memory")
+        try:
+            if data.num_rows:
+                self._db.insert_arrow(name, data)
+            yield
+        finally:
+            self._db.command(f"DROP TABLE IF EXISTS {_q(name)}")
 
     def _append_batch(self, spec: Table, rows: pa.Table, dedupe: bool) -> int:
         if dedupe and spec.key:
@@ -225,6 +246,8 @@ class ClickHouseEngine:
             with self.transaction():
                 for step in m.steps:
                     self._db.command(_ddl(step))
+                if m.version == SESSIONS.since:  # an old store's events get their sessions
+                    sessions.rebuild(self)
                 self._db.command(
                     f"INSERT INTO schema_migrations VALUES ({m.version}, "
                     f"{_string_literal(m.description)}, now64(6))"
@@ -282,15 +305,40 @@ class ClickHouseEngine:
                 duck.close()
 
     def load_table(self, duck: object, name: str, chunk_rows: int = LOAD_CHUNK_ROWS) -> int:
-        """Copy one table of a DuckDB engine in rowid chunks; rows stored."""
-        top = duck.execute(f'SELECT max(rowid) FROM "{name}"').column(0)[0].as_py()
+        """Copy one table of a DuckDB engine in rowid chunks; rows stored (new keys).
+
+        No session upkeep runs meanwhile: the copy brings the source's sessions, which are
+        replaced whole (a stored session changes when late events arrive).
+        """
+        if name == SESSIONS.name:
+            return self._replace_sessions(duck, chunk_rows)
         stored = 0
-        for start in range(0, (top if top is not None else -1) + 1, chunk_rows):
-            chunk = duck.execute(
-                f'SELECT * FROM "{name}" WHERE rowid >= {start} AND rowid < {start + chunk_rows}'
-            )
-            stored += self.append(name, chunk)
+        with sessions.paused(self):
+            for chunk in _chunks(duck, name, chunk_rows):
+                stored += self.append(name, chunk)
         return stored
+
+    def _replace_sessions(self, duck: object, chunk_rows: int) -> int:
+        staging = _q("__sextant_sessions_load")
+        self._db.command(f"DROP TABLE IF EXISTS {staging}")
+        self._db.command(f"CREATE TABLE {staging} AS sessions")
+        try:
+            for chunk in _chunks(duck, SESSIONS.name, chunk_rows):
+                if chunk.num_rows:
+                    rows = pa.Table.from_batches([conform(SESSIONS, b) for b in chunk.to_batches()])
+                    self._db.insert_arrow("__sextant_sessions_load", rows)
+            new = self._scalar(
+                f"SELECT count() FROM {staging} "
+                "WHERE (session_id, ifNull(tenant_id, '')) NOT IN "
+                "(SELECT session_id, ifNull(tenant_id, '') FROM sessions)"
+            )
+            with self.transaction():
+                self._db.command("TRUNCATE TABLE sessions")
+                self._db.command(f"INSERT INTO sessions SELECT * FROM {staging}")
+                self._bump_data_version()
+        finally:
+            self._db.command(f"DROP TABLE IF EXISTS {staging}")
+        return int(new or 0)
 
     def close(self) -> None:
         with self._lock:
@@ -324,6 +372,25 @@ def _ddl(step: CreateTable | AddColumn) -> str:
     if any(not spec.column(c).required for c in keyed):
         ddl += " SETTINGS allow_nullable_key = 1"
     return ddl
+
+
+def _chunks(duck: object, name: str, chunk_rows: int) -> Iterator[pa.Table]:
+    """The rows of a DuckDB table in rowid ranges, so memory stays at one chunk."""
+    top = duck.execute(f'SELECT max(rowid) FROM "{name}"').column(0)[0].as_py()
+    for start in range(0, (top if top is not None else -1) + 1, chunk_rows):
+        yield duck.execute(
+            f'SELECT * FROM "{name}" WHERE rowid >= {start} AND rowid < {start + chunk_rows}'
+        )
+
+
+def _scratch_type(t: pa.DataType) -> str:
+    if pa.types.is_timestamp(t):
+        return "DateTime64(6, 'UTC')"
+    if pa.types.is_boolean(t):
+        return "Bool"
+    if pa.types.is_integer(t):
+        return "Int64"
+    return "String"
 
 
 def _string_literal(text: str) -> str:

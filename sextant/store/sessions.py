@@ -1,0 +1,517 @@
+"""The stored `sessions` table (SEMANTICS: Sessions), derived from events and kept up to date
+by every append of events or person overrides and by identity merges.
+
+Sessions belong to one tenant: a person's events in two workspaces are two sessions, so one
+tenant's data never moves another's session numbers. The SDK's `$session_id` wins (within
+the tenant). Otherwise a person's session ends after more than 30 minutes without events in
+the tenant (exactly 30:00 continues it), or once it has lasted 24 hours: the cut is relative
+to the current session's start, so it is sequential. A *visit* is a run of a person's events
+in a tenant without a gap over 30 minutes; the sessions inside a visit depend only on the
+visit's events. An upkeep therefore re-derives each touched (person, tenant) from the last
+visit start at or before its earliest new event, and each touched SDK session whole. Visits
+lasting 24 hours or more are rare: their cuts are found in Python and handed to the SQL as
+a small table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlglot
+from sqlglot import exp
+
+from sextant.catalog import dialects as d
+from sextant.store.schema import SESSIONS
+
+GAP_SECONDS = 30 * 60
+MAX_SECONDS = 24 * 3600
+# Session columns taken from its first event.
+FIRST_EVENT_COLUMNS = ("tenant_id", "plan", "country", "channel", "device", "path", "properties")
+# Tables whose appends change sessions.
+SOURCES = frozenset({"events", "person_overrides"})
+# With more touched persons than this, and more than half the persons holding sessions, one
+# full rebuild is cheaper than the per-person bookkeeping.
+REBUILD_PERSONS = 2_000
+
+CUTS = "__sextant_session_cuts"
+TOUCHED = "__sextant_session_touched"
+NEW_SDK = "__sextant_session_new_sdk"
+GONE = "__sextant_session_gone"
+FROM = "__sextant_session_from"
+SDK = "__sextant_session_sdk"
+
+_EVENT_COLUMNS = ("ts", "who", "id", "session_id", "event", *FIRST_EVENT_COLUMNS)
+_UTC = pa.timestamp("us", tz="UTC")
+
+
+@dataclass
+class Touched:
+    """What an append changed: (person, tenant) from their earliest new event (tenant None:
+    every tenant of the person from their first event, after a merge), SDK session ids, and
+    persons merged away (`gone`)."""
+
+    persons: dict[tuple[int, str | None], datetime | None] = field(default_factory=dict)
+    sdk: set[str] = field(default_factory=set)
+    gone: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.persons or self.sdk or self.gone)
+
+    def add(self, table: str, batch: pa.RecordBatch | pa.Table) -> None:
+        """Note the rows of `batch`, appended to `table` (canonical types)."""
+        if table == "events":
+            rows = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+            self._events(rows)
+        elif table == "person_overrides":
+            olds = batch.column("old_person_id").to_pylist()
+            news = batch.column("person_id").to_pylist()
+            for old, new in zip(olds, news, strict=True):
+                self.merged(old, new)
+
+    def merged(self, old: int, new: int) -> None:
+        self.gone.add(old)
+        self.persons[(old, None)] = self.persons[(new, None)] = None
+
+    def _events(self, rows: pa.Table) -> None:
+        if "session_id" in rows.column_names:
+            sdk = rows.column("session_id")
+            self.sdk.update(v for v in pc.unique(sdk.drop_null()).to_pylist())
+            rows = rows.filter(pc.is_null(sdk))
+        if not rows.num_rows:
+            return
+        tenants = (
+            rows.column("tenant_id").fill_null("")
+            if "tenant_id" in rows.column_names
+            else pa.array([""] * rows.num_rows, pa.string())
+        )
+        rows = pa.table(
+            {"person_id": rows.column("person_id"), "tk": tenants, "ts": rows.column("timestamp")}
+        )
+        firsts = rows.group_by(["person_id", "tk"], use_threads=False).aggregate([("ts", "min")])
+        for person, tenant, ts in zip(
+            firsts.column("person_id").to_pylist(),
+            firsts.column("tk").to_pylist(),
+            firsts.column("ts_min").to_pylist(),
+            strict=True,
+        ):
+            key = (person, tenant)
+            if key not in self.persons:
+                self.persons[key] = ts
+            elif self.persons[key] is not None:
+                self.persons[key] = min(self.persons[key], ts)
+
+
+# --- upkeep ------------------------------------------------------------------------------------
+
+
+def refresh(engine: Any, touched: Touched) -> None:
+    """Bring `sessions` up to date after an append that `touched` describes."""
+    if not touched or getattr(engine, "sessions_paused", False):
+        return
+    if engine.schema_version() < SESSIONS.since:  # not migrated yet: migrating builds them
+        return
+    with engine.transaction():
+        if engine.dialect != "duckdb" or _many(engine, touched):
+            rebuild(engine)
+        else:
+            _incremental(engine, touched)
+
+
+def rebuild(engine: Any) -> None:
+    """Derive every session again from all events."""
+    with engine.transaction():
+        engine.execute("TRUNCATE TABLE sessions")
+        _derive_into(engine, _events_scope(engine.dialect))
+
+
+@contextmanager
+def paused(engine: Any) -> Iterator[None]:
+    """No upkeep inside: the caller fills `sessions` itself (a copy) or rebuilds after."""
+    before = getattr(engine, "sessions_paused", False)
+    engine.sessions_paused = True
+    try:
+        yield
+    finally:
+        engine.sessions_paused = before
+
+
+@contextmanager
+def bulk(engine: Any) -> Iterator[None]:
+    """For a bulk load: no upkeep per append, one full rebuild at the end."""
+    with paused(engine):
+        yield
+    rebuild(engine)
+
+
+def _many(engine: Any, touched: Touched) -> bool:
+    if len(touched.persons) <= REBUILD_PERSONS:
+        return False
+    held = engine.execute("SELECT count(DISTINCT person_id) AS n FROM sessions").column(0)[0]
+    return len(touched.persons) * 2 > (held.as_py() or 0)
+
+
+def _incremental(engine: Any, touched: Touched) -> None:
+    """DuckDB: delete and re-derive only what `touched` can have changed (set-based)."""
+    persons = pa.table(
+        {
+            "person_id": pa.array([p for p, _ in touched.persons], pa.int64()),
+            "tk": pa.array([t for _, t in touched.persons], pa.string()),
+            "ts": pa.array(list(touched.persons.values()), _UTC),
+            "merged": pa.array([t is None for t in touched.persons.values()], pa.bool_()),
+        }
+    )
+    new_sdk = pa.table({"session_id": pa.array(sorted(touched.sdk), pa.string())})
+    gone = pa.table({"person_id": pa.array(sorted(touched.gone), pa.int64())})
+    with (
+        engine.scratch(TOUCHED, persons),
+        engine.scratch(NEW_SDK, new_sdk),
+        engine.scratch(GONE, gone),
+    ):
+        # Each touched (person, tenant), person resolved, from the last visit start at or
+        # before its earliest new event (NULL: from its first event). A merged person is
+        # re-derived whole in every tenant (tk NULL).
+        engine.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {FROM} AS
+            WITH t AS (
+                SELECT coalesce(o.person_id, t.person_id) AS who, t.tk, t.ts, t.merged
+                FROM {TOUCHED} t
+                LEFT JOIN person_overrides o ON o.old_person_id = t.person_id
+            ), m AS (
+                SELECT who FROM t GROUP BY who HAVING bool_or(merged)
+            ), w AS (
+                SELECT who, tk, min(ts) AS t0 FROM t
+                WHERE who NOT IN (SELECT who FROM m) GROUP BY who, tk
+            )
+            SELECT who, CAST(NULL AS VARCHAR) AS tk, TRUE AS merged,
+                CAST(NULL AS TIMESTAMPTZ) AS from_ts
+            FROM m
+            UNION ALL
+            SELECT w.who, w.tk, FALSE AS merged, max(s.visit_started_at) AS from_ts
+            FROM w LEFT JOIN sessions s
+                ON s.person_id = w.who AND coalesce(s.tenant_id, '') = w.tk
+                AND s.visit_started_at IS NOT NULL AND s.started_at <= w.t0
+            GROUP BY w.who, w.tk
+        """)
+        # SDK sessions: the new ids, and every one holding an event of a merged person
+        # (its person is the least resolved one, which a merge can change).
+        by_merge = (
+            ""
+            if not touched.gone
+            else f"""
+            UNION
+            SELECT e.session_id FROM events e
+            LEFT JOIN person_overrides o ON o.old_person_id = e.person_id
+            WHERE e.session_id IS NOT NULL
+                AND coalesce(o.person_id, e.person_id) IN (
+                    SELECT who FROM {FROM} WHERE merged)"""
+        )
+        engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SDK} AS SELECT session_id FROM {NEW_SDK}{by_merge}"
+        )
+        engine.execute(f"""
+            DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM {SDK})
+            OR (visit_started_at IS NOT NULL AND person_id IN (SELECT person_id FROM {GONE}))
+            OR (visit_started_at IS NOT NULL AND EXISTS (
+                SELECT 1 FROM {FROM} f WHERE f.who = sessions.person_id
+                AND (f.tk IS NULL OR f.tk = coalesce(sessions.tenant_id, ''))
+                AND (f.from_ts IS NULL OR sessions.started_at >= f.from_ts)))
+        """)
+    lowest = engine.execute(
+        f"SELECT bool_or(from_ts IS NULL) AS whole, min(from_ts) AS lowest FROM {FROM}"
+    ).to_pylist()[0]
+    since = None if lowest["whole"] is not False else lowest["lowest"]
+    try:
+        _derive_into(engine, _touched_scope(since, sdk=bool(touched.sdk or touched.gone)))
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {FROM}")
+        engine.execute(f"DROP TABLE IF EXISTS {SDK}")
+
+
+# --- derivation --------------------------------------------------------------------------------
+
+_SELECT_EVENTS = """
+SELECT e.timestamp AS ts, COALESCE(o.person_id, e.person_id) AS who, e.id, e.session_id,
+    e.event, e.tenant_id, e.plan, e.country, e.channel, e.device, e.path, e.properties
+FROM events AS e LEFT JOIN person_overrides AS o ON o.old_person_id = e.person_id
+"""
+
+
+def _events_scope(dialect: str) -> exp.Select:
+    """Every event with its resolved person (`who`), as `ts, who, id, session_id, ...`."""
+    return sqlglot.parse_one(_SELECT_EVENTS, read="duckdb")
+
+
+def _touched_scope(since: datetime | None, *, sdk: bool) -> exp.Expression:
+    """DuckDB: the events of touched persons from their visit start, and of touched SDK
+    sessions (the temporary tables `_incremental` fills)."""
+    bound = ""
+    if since is not None:
+        bound = f" AND e.timestamp >= CAST('{since.isoformat()}' AS TIMESTAMPTZ)"
+    sdk_part = f"UNION ALL {_SELECT_EVENTS} WHERE e.session_id IN (SELECT session_id FROM {SDK})"
+    return sqlglot.parse_one(
+        f"""{_SELECT_EVENTS}
+        JOIN {FROM} AS f ON f.who = COALESCE(o.person_id, e.person_id)
+            AND (f.tk IS NULL OR f.tk = COALESCE(e.tenant_id, ''))
+        WHERE e.session_id IS NULL AND (f.from_ts IS NULL OR e.timestamp >= f.from_ts){bound}
+        {sdk_part if sdk else ""}""",
+        read="duckdb",
+    )
+
+
+def _derive_into(engine: Any, scope: exp.Expression) -> None:
+    cuts = long_visit_cuts(engine, scope)
+    with engine.scratch(CUTS, cuts):
+        insert = exp.insert(
+            derivation(scope, engine.dialect),
+            "sessions",
+            columns=[c.name for c in SESSIONS.columns],
+        )
+        engine.execute(insert.sql(dialect=engine.dialect))
+
+
+def long_visit_cuts(engine: Any, scope: exp.Expression) -> pa.Table:
+    """(who, ts): session starts inside visits lasting 24 hours or more (not visit starts).
+
+    Events with equal timestamps always share a session, so a start is a (person, time).
+    """
+    dialect = engine.dialect
+    visits = _visits(
+        exp.select("ts", "who", "id", exp.alias_(_tk(), "tenant_id"))
+        .from_(_sub(scope, "s"))
+        .where(exp.column("session_id").is_(exp.Null())),
+        dialect,
+    )
+    long = (
+        exp.select("who", "tenant_id", "visit_started_at")
+        .from_(_sub(visits, "v"))
+        .group_by("who", "tenant_id", "visit_started_at")
+        .having(
+            exp.GTE(
+                this=d.seconds_between(
+                    exp.column("visit_started_at"), exp.func("MAX", exp.column("ts")), dialect
+                ),
+                expression=exp.Literal.number(MAX_SECONDS),
+            )
+        )
+    )
+    rows = engine.execute(
+        exp.select(
+            exp.column("who", table="v"),
+            exp.column("tenant_id", table="v"),
+            exp.column("visit_started_at", table="v"),
+            exp.column("ts", table="v"),
+        )
+        .distinct()
+        .from_(_sub(visits, "v"))
+        .join(
+            _sub(long, "l"),
+            on=exp.and_(
+                *(
+                    exp.column(c, table="l").eq(exp.column(c, table="v"))
+                    for c in ("who", "tenant_id", "visit_started_at")
+                )
+            ),
+        )
+        .order_by("who", "tenant_id", "visit_started_at", "ts")
+    ).to_pylist()
+    cut_who, cut_tenant, cut_ts = [], [], []
+    limit = timedelta(seconds=MAX_SECONDS)
+    visit = lambda r: (r["who"], r["tenant_id"], r["visit_started_at"])  # noqa: E731
+    for (who, tenant, _), events in groupby(rows, key=visit):
+        start = None
+        for row in events:
+            if start is None:
+                start = row["ts"]
+            elif row["ts"] - start >= limit:
+                cut_who.append(who)
+                cut_tenant.append(tenant)
+                cut_ts.append(row["ts"])
+                start = row["ts"]
+    return pa.table(
+        {
+            "who": pa.array(cut_who, pa.int64()),
+            "tenant_id": pa.array(cut_tenant, pa.string()),
+            "ts": pa.array(cut_ts, _UTC),
+        }
+    )
+
+
+def _tk(table: str | None = None) -> exp.Expression:
+    """The tenant a session belongs to, '' for none (a key part that is never NULL)."""
+    return exp.func("COALESCE", exp.column("tenant_id", table=table), exp.Literal.string(""))
+
+
+def _owner() -> list[exp.Expression]:
+    """Who a visit belongs to: the resolved person in one tenant."""
+    return [exp.column("who"), _tk()]
+
+
+def _visits(events: exp.Select, dialect: str) -> exp.Select:
+    """`events` (ts, who, id, ...) with `visit_started_at`: the start of the run without a
+    gap over 30 minutes that holds each event."""
+    names = [e.alias_or_name for e in events.expressions]
+    order = [exp.column("ts"), exp.column("id")]
+    prev = d.lag(exp.column("ts"), 1, _owner(), order, dialect)
+    marked = exp.select(
+        *names,
+        exp.alias_(_opens_visit(exp.column("prev_ts"), dialect), "opens_visit"),
+    ).from_(_sub(exp.select(*names, exp.alias_(prev, "prev_ts")).from_(_sub(events, "e")), "p"))
+    started = _running_max(
+        exp.Case(ifs=[exp.If(this=exp.column("opens_visit"), true=exp.column("ts"))]), dialect
+    )
+    return exp.select(*names, "opens_visit", exp.alias_(started, "visit_started_at")).from_(
+        _sub(marked, "m")
+    )
+
+
+def _opens_visit(prev: exp.Expression, dialect: str) -> exp.Expression:
+    gap = d.seconds_between(prev, exp.column("ts"), dialect)
+    return exp.or_(
+        prev.is_(exp.Null()), exp.GT(this=gap, expression=exp.Literal.number(GAP_SECONDS))
+    )
+
+
+def _running_max(value: exp.Expression, dialect: str) -> exp.Window:
+    return exp.Window(
+        this=exp.func("MAX", value),
+        partition_by=_owner(),
+        order=exp.Order(
+            expressions=[exp.Ordered(this=exp.column("ts")), exp.Ordered(this=exp.column("id"))]
+        ),
+        spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING"),
+    )
+
+
+def _epoch_us(ts: exp.Expression, dialect: str) -> exp.Expression:
+    if dialect == "clickhouse":
+        return exp.Anonymous(this="toUnixTimestamp64Micro", expressions=[ts])
+    return exp.Anonymous(this="epoch_us", expressions=[ts])
+
+
+def derivation(scope: exp.Expression, dialect: str) -> exp.Select:
+    """One row per session (the columns of `SESSIONS`) from `scope`'s events; the cuts of
+    long visits are read from the table `CUTS`."""
+    cols = list(_EVENT_COLUMNS)
+    with_cut = (
+        exp.select(
+            *(exp.column(c, table="s") for c in cols),
+            exp.alias_(exp.column("ts", table="c").is_(exp.Null()).not_(), "cut"),
+        )
+        .from_(_sub(scope, "s"))
+        .join(
+            exp.alias_(exp.table_(CUTS), "c", table=True),
+            on=exp.and_(
+                exp.column("who", table="c").eq(exp.column("who", table="s")),
+                exp.column("tenant_id", table="c").eq(_tk("s")),
+                exp.column("ts", table="c").eq(exp.column("ts", table="s")),
+            ),
+            join_type="LEFT",
+        )
+        .where(exp.column("session_id", table="s").is_(exp.Null()))
+    )
+    visits = _visits(with_cut, dialect)
+    opens = exp.or_(exp.column("opens_visit"), exp.column("cut"))
+    session_start = _running_max(exp.Case(ifs=[exp.If(this=opens, true=exp.column("ts"))]), dialect)
+    starts = exp.select(
+        *cols, "visit_started_at", exp.alias_(session_start, "session_start")
+    ).from_(_sub(visits, "v"))
+    key = exp.func(
+        "CONCAT",
+        exp.Literal.string("s:"),
+        exp.cast(exp.column("who"), "TEXT"),
+        exp.Literal.string(":"),
+        _tk(),
+        exp.Literal.string(":"),
+        exp.cast(_epoch_us(exp.column("session_start"), dialect), "TEXT"),
+    )
+    derived = exp.select(*cols, "visit_started_at", exp.alias_(key, "session_key")).from_(
+        _sub(starts, "k")
+    )
+    sdk = (
+        exp.select(
+            *cols,
+            exp.alias_(exp.Null(), "visit_started_at"),
+            exp.alias_(exp.column("session_id"), "session_key"),
+        )
+        .from_(_sub(scope, "s"))
+        .where(exp.column("session_id").is_(exp.Null()).not_())
+    )
+    both = exp.union(derived, sdk, distinct=False)
+
+    def numbered(descending: bool) -> exp.Window:
+        return exp.Window(
+            this=exp.func("ROW_NUMBER"),
+            partition_by=[exp.column("session_key"), _tk()],
+            order=exp.Order(
+                expressions=[exp.Ordered(this=exp.column(c), desc=descending) for c in ("ts", "id")]
+            ),
+        )
+
+    # Inner names carry a prefix: ClickHouse would read an output alias (`path`) in place
+    # of the input column of the same name.
+    ranked = exp.select(
+        *(exp.alias_(exp.column(c), f"e_{c}") for c in (*cols, "visit_started_at")),
+        "session_key",
+        exp.alias_(numbered(False), "pos"),
+        exp.alias_(numbered(True), "rpos"),
+    ).from_(_sub(both, "u"))
+
+    def at(position: str, name: str, alias: str) -> exp.Expression:
+        is_it = exp.EQ(this=exp.column(position), expression=exp.Literal.number(1))
+        return exp.alias_(
+            exp.func("MAX", exp.Case(ifs=[exp.If(this=is_it, true=exp.column(f"e_{name}"))])),
+            alias,
+        )
+
+    first_ts, last_ts = exp.func("MIN", exp.column("e_ts")), exp.func("MAX", exp.column("e_ts"))
+    pageview = exp.EQ(this=exp.column("e_event"), expression=exp.Literal.string("$pageview"))
+    values = {
+        "session_id": exp.column("session_key"),
+        "person_id": exp.func("MIN", exp.column("e_who")),
+        "started_at": first_ts,
+        "ended_at": last_ts.copy(),
+        "duration_seconds": d.seconds_between(first_ts.copy(), last_ts.copy(), dialect),
+        "events": exp.func("COUNT", exp.Star()),
+        "pageviews": exp.func(
+            "SUM",
+            exp.Case(
+                ifs=[exp.If(this=pageview, true=exp.Literal.number(1))],
+                default=exp.Literal.number(0),
+            ),
+        ),
+        "visit_started_at": exp.func("MIN", exp.column("e_visit_started_at")),
+    }
+    selected = []
+    for column in SESSIONS.columns:
+        name = column.name
+        if name in values:
+            selected.append(exp.alias_(values[name], name))
+        elif name in FIRST_EVENT_COLUMNS:
+            selected.append(at("pos", name, name))
+        elif name == "entry_event":
+            selected.append(at("pos", "event", name))
+        elif name == "exit_event":
+            selected.append(at("rpos", "event", name))
+        elif name == "exit_path":
+            selected.append(at("rpos", "path", name))
+        else:
+            raise AssertionError(f"sessions.{name} has no derivation")
+    return (
+        exp.select(*selected)
+        .from_(_sub(ranked, "n"))
+        .group_by(
+            exp.column("session_key"),
+            exp.func("COALESCE", exp.column("e_tenant_id"), exp.Literal.string("")),
+        )
+    )
+
+
+def _sub(query: exp.Expression, alias: str) -> exp.Subquery:
+    return exp.Subquery(this=query.copy(), alias=exp.TableAlias(this=exp.to_identifier(alias)))
