@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("generate", "capture_parse", "ingest", "metrics")
+BENCHMARKS = ("generate", "capture_parse", "ingest", "metrics", "analyses")
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from sextant.catalog.definitions import Catalog
 from sextant.catalog.query import RangeQuery
-from sextant.errors import Problem
+from sextant.errors import Problem, SextantError
 
 # Named statements an analysis runs; their rows come back to `shape` under the same names.
 Statements = dict[str, exp.Select]
@@ -44,6 +44,23 @@ def unknown_event(name: str, field: str, facts: Facts) -> Problem | None:
     if close:
         message += f"; did you mean {' or '.join(repr(c) for c in close)}?"
     return Problem("unknown_event", message, field)
+
+
+def unknown_breakdowns(query: AnalysisQuery, facts: Facts) -> list[Problem]:
+    """A problem for each breakdown the catalog has no dimension for (the catalog's own
+    refusal names the field `dimension`; in a query the field at fault is `breakdown`)."""
+    problems = []
+    for name in query.breakdown:
+        try:
+            facts.catalog.dimension(name)
+        except SextantError as exc:
+            problems.append(Problem(exc.code, f"breakdown: {exc.message}", "breakdown"))
+    return problems
+
+
+def slice_order(key: tuple) -> tuple:
+    """Slices in value order, a slice without a value (None) last."""
+    return tuple((v is None, str(v)) for v in key)
 
 
 def unknown_events(names: Iterable[tuple[str, str]], facts: Facts) -> list[Problem]:

@@ -1,7 +1,8 @@
 """Analyses by kind. A module registers its query class with `@analysis(...)` and defines
 `build(ctx) -> Statements`, `shape(query, rows, today) -> dict` and, optionally,
-`validate(query, facts) -> list[Problem]`; the API route, CLI command and cache are generic
-over the kind, so adding an analysis touches nothing else.
+`resolve(query, catalog) -> query` and `validate(query, facts) -> list[Problem]`. The API
+route, CLI command and cache are generic over the kind, so adding an analysis touches
+nothing else.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from sextant.analyses.base import AnalysisQuery, Facts, Rows, Statements
+from sextant.catalog.definitions import Catalog
 from sextant.errors import NotFound, Problem
 
 # Modules of this package that hold no analysis.
@@ -40,6 +42,12 @@ class Analysis:
 
     def shape(self, query: AnalysisQuery, rows: Rows, today: date) -> dict[str, Any]:
         return self.module.shape(query, rows, today)
+
+    def resolve(self, query: AnalysisQuery, catalog: Catalog) -> AnalysisQuery:
+        """The query with names it refers to filled in (a saved funnel's steps), so that
+        validation, SQL and shaping all see the same steps."""
+        fill = getattr(self.module, "resolve", None)
+        return fill(query, catalog) if fill else query
 
     def validate(self, query: AnalysisQuery, facts: Facts) -> list[Problem]:
         check = getattr(self.module, "validate", None)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sextant.analyses.base import AnalysisQuery, Facts, Statements
+from sextant.analyses.base import AnalysisQuery, Facts, Statements, unknown_breakdowns
 from sextant.analyses.registry import Analysis, get
 from sextant.catalog import dialects as d
 from sextant.catalog.compiler import explicit_precedence
@@ -62,13 +62,14 @@ def jsonable(value: Any) -> Any:
 def parse(
     kind: str,
     body: dict[str, Any],
+    catalog: Catalog,
     *,
     settings: Settings | None = None,
     today: date | None = None,
 ) -> tuple[Analysis, AnalysisQuery]:
-    """The analysis and its validated query from an API body or a CLI file (time zone and
-    week start default to the settings, dates to the last 30 complete days). Checks that
-    need the store come in `validate`."""
+    """The analysis and its query from an API body or a CLI file (time zone and week start
+    default to the settings, dates to the last 30 complete days), with the catalog's names
+    resolved (a saved funnel). Checks that need the store come in `validate`."""
     found = get(kind)
     if not isinstance(body, dict):
         raise InvalidInput("analysis_body_invalid", "the query must be a JSON object")
@@ -85,12 +86,12 @@ def parse(
     if not {"from", "to", "date_from", "date_to", "range"} & set(body):
         body["range"] = DEFAULT_RANGE
     body = {k: v for k, v in body.items() if v is not None}
-    return found, found.query.parse(body, today=today)
+    return found, found.resolve(found.query.parse(body, today=today), catalog)
 
 
 def validate(analysis: Analysis, query: AnalysisQuery, facts: Facts) -> None:
     """Raise every problem `analysis` finds with `query` at once."""
-    problems = analysis.validate(query, facts)
+    problems = unknown_breakdowns(query, facts) + analysis.validate(query, facts)
     if problems:
         raise InvalidInput.from_problems(problems)
 
@@ -126,7 +127,7 @@ def run_analysis(
     timeout: float | None = QUERY_TIMEOUT_SECONDS,
 ) -> AnalysisResult:
     """Parse, validate, compile, run and shape one analysis."""
-    analysis, query = parse(kind, body, settings=settings, today=today)
+    analysis, query = parse(kind, body, catalog, settings=settings, today=today)
     today = today or datetime.now(query.zone).date()
     validate(analysis, query, Facts(catalog, known_events(engine)))
     statements, sql = compile_analysis(analysis, catalog, query, engine.dialect)

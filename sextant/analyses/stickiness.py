@@ -11,7 +11,14 @@ from typing import Any, Literal
 from pydantic import Field
 from sqlglot import exp
 
-from sextant.analyses.base import AnalysisQuery, Facts, Rows, Statements, unknown_events
+from sextant.analyses.base import (
+    AnalysisQuery,
+    Facts,
+    Rows,
+    Statements,
+    slice_order,
+    unknown_events,
+)
 from sextant.analyses.registry import analysis
 from sextant.catalog.compiler import bucket
 from sextant.catalog.models import EventSelector
@@ -39,7 +46,8 @@ class StickinessQuery(AnalysisQuery):
 
 
 def validate(query: StickinessQuery, facts: Facts) -> list[Problem]:
-    return unknown_events([(query.event, "event")] if query.event else [], facts)
+    events = [(query.event, "event")] if query.event else []
+    return unknown_events(events, facts)
 
 
 def build(ctx: Context) -> Statements:
@@ -93,7 +101,7 @@ def shape(query: StickinessQuery, rows: Rows, today: date) -> dict[str, Any]:
         slices.setdefault(key, {})[int(row["periods"])] = int(row["persons"])
     most = periods_in_range(query)
     out = []
-    for key in sorted(slices, key=lambda k: tuple((v is None, str(v)) for v in k)):
+    for key in sorted(slices, key=slice_order):
         counts = slices[key]
         total = sum(counts.values())
         bars = []

@@ -20,7 +20,7 @@ from sextant.catalog.models import METRIC_TYPES, EventSelector, Metric
 from sextant.errors import InvalidInput, Problem
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
-SECTIONS = ("metrics", "dimensions", "events")
+SECTIONS = ("metrics", "dimensions", "events", "funnels")
 FLAGS = EventFlag.__args__
 _PYDANTIC_CODES = {"missing": "catalog_missing_field", "extra_forbidden": "catalog_unknown_field"}
 
@@ -32,6 +32,8 @@ class Layer:
     metrics: dict[str, tuple[Metric, Origin]] = field(default_factory=dict)
     dimensions: dict[str, tuple[Dimension, Origin]] = field(default_factory=dict)
     flags: dict[str, tuple[frozenset[str], Origin]] = field(default_factory=dict)
+    # Saved funnels, as written (analyses/funnels.py checks them when one is used).
+    funnels: dict[str, tuple[dict, Origin]] = field(default_factory=dict)
     # Every name read, valid or not, so a duplicate is reported even beside a bad entry.
     seen: dict[tuple[str, str], Origin] = field(default_factory=dict)
 
@@ -71,7 +73,7 @@ def invalid(problems: list[Problem]) -> InvalidInput:
 
 
 def merge(layers: list[Layer]) -> Catalog:
-    metrics, dimensions, flags, origins = {}, {}, {}, {}
+    metrics, dimensions, flags, origins, funnels = {}, {}, {}, {}, {}
     for layer in layers:
         for name, (metric, origin) in layer.metrics.items():
             metrics[name], origins[f"metric:{name}"] = metric, origin
@@ -79,7 +81,9 @@ def merge(layers: list[Layer]) -> Catalog:
             dimensions[name], origins[f"dimension:{name}"] = dim, origin
         for event, (event_flags, origin) in layer.flags.items():
             flags[event], origins[f"event:{event}"] = event_flags, origin
-    return Catalog(metrics, dimensions, EventFlags(flags=flags), origins)
+        for name, (funnel, origin) in layer.funnels.items():
+            funnels[name], origins[f"funnel:{name}"] = funnel, origin
+    return Catalog(metrics, dimensions, EventFlags(flags=flags), origins, funnels=funnels)
 
 
 def read_dir(directory: Path, problems: list[Problem]) -> Layer:
@@ -113,11 +117,15 @@ def read_file(path: Path, layer: Layer, problems: list[Problem]) -> None:
             problems.append(_at(path, key, "catalog_unknown_section", "", message))
         elif key.value == "events":
             _read_flags(path, value, layer, problems)
+        elif key.value == "funnels":
+            _read_funnels(path, value, layer, problems)
         else:
             _read_entries(path, key.value, value, layer, problems)
 
 
-_SECTIONS_EXPECTED = "expected a mapping with metrics (a list), dimensions (a list), events"
+_SECTIONS_EXPECTED = (
+    "expected a mapping with metrics (a list), dimensions (a list), events, funnels (a list)"
+)
 
 
 def _read_entries(path: Path, section: str, node: Node, layer: Layer, problems: list) -> None:
@@ -239,6 +247,20 @@ def _read_flags(path: Path, node: Node, layer: Layer, problems: list) -> None:
             )
             continue
         layer.flags[str(key.value)] = (frozenset(flags), Origin(str(path), key.start_mark.line + 1))
+
+
+def _read_funnels(path: Path, node: Node, layer: Layer, problems: list) -> None:
+    items = node.value if isinstance(node, SequenceNode) else None
+    if items is None or any(
+        not isinstance(f := _construct(item), dict) or not isinstance(f.get("name"), str)
+        for item in items
+    ):
+        message = "section 'funnels' must be a list of entries, each starting '- name: ...'"
+        problems.append(_at(path, node, "catalog_section_invalid", "funnels", message))
+        return
+    for item in items:
+        funnel = _construct(item)
+        layer.funnels[funnel["name"]] = (funnel, Origin(str(path), item.start_mark.line + 1))
 
 
 def _construct(node: Node) -> Any:

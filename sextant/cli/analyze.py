@@ -50,16 +50,15 @@ def analyze(
         return
     settings = settings_for(data_dir)
     body = _read(query_file)
-    analysis, query = parse(kind, body, settings=settings)  # refused before the store opens
+    catalog = load_catalog(settings.catalog_dir)
+    analysis, query = parse(kind, body, catalog, settings=settings)  # before the store opens
     if sql_only:
-        _, sql = compile_analysis(analysis, load_catalog(settings.catalog_dir), query, "duckdb")
+        _, sql = compile_analysis(analysis, catalog, query, "duckdb")
         typer.echo("\n\n".join(f"{text};" for text in sql.values()))
         return
     result = local_or_remote(
         settings,
-        lambda engine: run_analysis(
-            engine, load_catalog(settings.catalog_dir), kind, body, settings=settings
-        ).as_dict(),
+        lambda engine: run_analysis(engine, catalog, kind, body, settings=settings).as_dict(),
         lambda server: call(server, "POST", f"/api/v1/analyses/{kind}", json=body),
         read_only=True,
     )

@@ -12,6 +12,7 @@ from sextant.analyses import run_analysis
 from sextant.catalog import load_catalog
 from sextant.store.engines.clickhouse import ClickHouseEngine
 from sextant.store.engines.duckdb import DuckDBEngine
+from tests.catalog.builders import hand_built, load
 
 TODAY = date(2024, 11, 15)
 
@@ -30,6 +31,25 @@ def empty_store(request, tmp_path):
         engine = ClickHouseEngine.embedded()
     yield engine
     engine.close()
+
+
+@pytest.fixture
+def store(empty_store):
+    """An empty store of each engine in turn, loaded with the hand-built data set
+    (`tests/catalog/builders.hand_built`)."""
+    load(empty_store, hand_built())
+    return empty_store
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    """One DuckDB and one chdb store for a module's random-log tests, which empty them
+    between examples (chdb runs one embedded server per process)."""
+    duck = DuckDBEngine(tmp_path_factory.mktemp("random-logs") / "sextant.duckdb")
+    chdb = ClickHouseEngine.embedded()
+    yield duck, chdb
+    duck.close()
+    chdb.close()
 
 
 @pytest.fixture

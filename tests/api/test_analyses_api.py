@@ -133,7 +133,7 @@ FUTURE = str(TODAY + timedelta(days=2))
         ("stickiness", {"from": FIRST, "to": FUTURE}, 400, "future_dates", "to"),
         ("stickiness", {**WEEK, "event": "signd_up"}, 400, "unknown_event", "event"),
         ("stickiness", {**WEEK, "unit": "fortnight"}, 400, "query_invalid", "unit"),
-        ("stickiness", {**WEEK, "breakdown": ["planet"]}, 404, "unknown_dimension", "dimension"),
+        ("stickiness", {**WEEK, "breakdown": ["planet"]}, 400, "unknown_dimension", "breakdown"),
         ("stickiness", {**WEEK, "colour": "red"}, 400, "query_invalid", "colour"),
     ],
 )

@@ -48,7 +48,8 @@ def test_help_lists_only_working_commands():
     commands = result.stdout.split("Commands:")[1].splitlines()
     listed = {line.split()[0] for line in commands if line.strip()}
     assert listed == {
-        *("clickhouse", "demo", "generate", "import", "info", "metrics", "serve", "sources")
+        *("analyze", "clickhouse", "demo", "generate", "import", "info", "metrics", "serve"),
+        "sources",
     }
 
 

@@ -1,0 +1,300 @@
+"""The counted paths of a sequential funnel without exclusions, by levels instead of
+attempts: the common funnel, and the one that must be fast on large stores.
+
+A step-k event e is reachable when some step-(k-1) event before it (in (timestamp, event id)
+order) is reachable from a start within the window; of all the starts that reach e, the
+latest leaves the most window, so each level keeps only that one (`level_k`: one row per
+reachable step-k event, with its latest start). This is ClickHouse's windowFunnel
+recurrence, written as equality joins on the person over the few events of each step
+instead of one attempt per step-1 event.
+
+A person's furthest level is their reach. The counted path (SEMANTICS F2: furthest step,
+then earliest completion) ends at their earliest reachable event of that level and starts
+at its latest start; its steps between are the earliest ones after each other from that
+start (they complete no later, and no earlier completion exists). A person who reaches
+only step 1 is counted from their first step-1 event in the range, as the attempt form
+does. The result has the columns `funnel_sql._paths` gives, so every statement reads it
+the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from sextant.catalog import dialects as d
+from sextant.catalog.compiler import Plan, bucket
+from sextant.catalog.rows import Context
+
+if TYPE_CHECKING:
+    from sextant.analyses.funnels import FunnelQuery
+
+
+def applies(query: FunnelQuery) -> bool:
+    return query.order == "sequential" and not query.exclusions and query.entry == "latest"
+
+
+def _c(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table)
+
+
+def _n(value: int) -> exp.Literal:
+    return exp.Literal.number(value)
+
+
+def _is(name: str, table: str) -> exp.EQ:
+    return exp.EQ(this=_c(name, table), expression=_n(1))
+
+
+def _before(ts: exp.Expression, eid: exp.Expression, alias: str) -> exp.Expression:
+    """(ts, eid) comes before event `alias` in (timestamp, event id) order."""
+    return exp.paren(
+        exp.or_(
+            exp.LT(this=ts, expression=_c("ts", alias)),
+            exp.and_(
+                exp.EQ(this=ts.copy(), expression=_c("ts", alias)),
+                exp.LT(this=eid, expression=_c("eid", alias)),
+            ),
+        )
+    )
+
+
+def _key(ts: str, eid: str, table: str | None = None) -> exp.Tuple:
+    return exp.Tuple(expressions=[_c(ts, table), _c(eid, table)])
+
+
+def _first_row(select: exp.Select, columns: list[str], order: list[exp.Ordered]) -> exp.Select:
+    """`columns` of the rows of `select` ranked first per person in `order`."""
+    ranked = select.select(
+        exp.alias_(
+            exp.Window(
+                this=exp.func("ROW_NUMBER"),
+                partition_by=[_c("who")],
+                order=exp.Order(expressions=order),
+            ),
+            "nth",
+        )
+    )
+    return (
+        exp.select(*[_c(c) for c in columns])
+        .from_(ranked.subquery("ranked"))
+        .where(exp.EQ(this=_c("nth"), expression=_n(1)))
+    )
+
+
+def _asc(name: str) -> exp.Ordered:
+    return exp.Ordered(this=_c(name), nulls_first=False)
+
+
+def counted_paths(ctx: Context, query: FunnelQuery, plan: Plan, matched: str) -> str:
+    n = len(query.steps)
+    window = query.window_seconds
+    dims = ctx.dim_names
+    level = plan.add(
+        "level_1",
+        exp.select(
+            _c("who"),
+            _c("ts"),
+            _c("eid"),
+            exp.alias_(_c("ts"), "start"),
+            exp.alias_(_c("eid"), "start_eid"),
+        )
+        .from_(matched)
+        .where(exp.and_(_is("m1", matched), _is("in_range", matched))),
+        "step-1 events in the range: each starts itself",
+    )
+    levels = [level]
+    for k in range(2, n + 1):
+        on = exp.and_(
+            exp.EQ(this=_c("who", "p"), expression=_c("who", "e")),
+            _before(_c("ts", "p"), _c("eid", "p"), "e"),
+            exp.LTE(
+                this=_c("ts", "e"), expression=d.add_seconds(_c("start", "p"), window, ctx.dialect)
+            ),
+        )
+        select = (
+            exp.select(
+                _c("who", "e"),
+                _c("ts", "e"),
+                _c("eid", "e"),
+                exp.alias_(exp.Max(this=_c("start", "p")), "start"),
+                exp.alias_(
+                    exp.ArgMax(
+                        this=_c("start_eid", "p"), expression=_key("start", "start_eid", "p")
+                    ),
+                    "start_eid",
+                ),
+            )
+            .from_(exp.alias_(exp.table_(matched), "e", table=True))
+            .join(exp.alias_(exp.table_(levels[-1]), "p", table=True), on=on, join_type="INNER")
+            .where(_is(f"m{k}", "e"))
+            .group_by(_c("who", "e"), _c("ts", "e"), _c("eid", "e"))
+        )
+        levels.append(
+            plan.add(
+                f"level_{k}",
+                select,
+                f"step-{k} events reachable from a start within the window, with the latest start",
+            )
+        )
+    furthest = None
+    for k, name in enumerate(levels[1:], 2):
+        branch = exp.select(
+            _c("who"),
+            exp.alias_(_n(k), "reach"),
+            exp.alias_(_c("ts"), "done_ts"),
+            exp.alias_(_c("eid"), "done_eid"),
+            _c("start"),
+            _c("start_eid"),
+        ).from_(name)
+        furthest = branch if furthest is None else exp.union(furthest, branch, distinct=False)
+    order = [exp.Ordered(this=_c("reach"), desc=True), _asc("done_ts"), _asc("done_eid")]
+    done = ["who", "reach", "done_ts", "done_eid", "start", "start_eid"]
+    best = plan.add(
+        "furthest",
+        _first_row(exp.select(exp.Star()).from_(furthest.subquery("levels")), done, order),
+        "each person's furthest level, completed earliest",
+    )
+    entered = [
+        _c("who"),
+        exp.alias_(exp.Min(this=_c("ts")), "first_ts"),
+        exp.alias_(exp.Max(this=_c("ts")), "last_t1"),
+    ]
+    if dims:  # the first step-1 event itself is needed only for its breakdown values
+        entered.append(
+            exp.alias_(exp.ArgMin(this=_c("eid"), expression=_key("ts", "eid")), "first_eid")
+        )
+    firsts = plan.add(
+        "entered",
+        exp.select(*entered).from_(level).group_by(_c("who")),
+        "persons entering the funnel: their first and last step-1 event in the range",
+    )
+    path = plan.add(
+        "path_1",
+        exp.select(
+            _c("who", "f"),
+            exp.alias_(exp.func("COALESCE", _c("reach", "b"), _n(1)), "reach"),
+            _c("last_t1", "f"),
+            exp.alias_(exp.func("COALESCE", _c("start", "b"), _c("first_ts", "f")), "t1"),
+            exp.alias_(
+                exp.func("COALESCE", _c("start_eid", "b"), _c("first_eid", "f"))
+                if dims
+                else _c("start_eid", "b"),
+                "eid1",
+            ),
+        )
+        .from_(exp.alias_(exp.table_(firsts), "f", table=True))
+        .join(
+            exp.alias_(exp.table_(best), "b", table=True),
+            on=exp.EQ(this=_c("who", "b"), expression=_c("who", "f")),
+            join_type="LEFT",
+        ),
+        "the counted path's start: the latest start of the furthest level, else the first "
+        "step-1 event",
+    )
+    columns = ["who", "reach", "last_t1", "t1", "eid1"]
+    if dims:
+        path = _with_dims(plan, path, matched, columns, dims)
+        columns += [f"d1_{dim}" for dim in dims]
+    for k in range(2, n + 1):
+        path = _next_step(plan, path, matched, levels[k - 1], k, dims, columns)
+        columns += [f"t{k}", *([f"eid{k}", *(f"d{k}_{dim}" for dim in dims)] if dims else [])]
+    return _paths(ctx, query, plan, path, dims)
+
+
+def _with_dims(plan: Plan, path: str, matched: str, columns: list[str], dims: list[str]) -> str:
+    """The breakdown values at the path's step-1 event. Columns are named one by one:
+    ClickHouse prefixes `a.*` columns whose names the other table shares."""
+    k = 1
+    select = (
+        exp.select(
+            *[exp.alias_(_c(c, "a"), c) for c in columns],
+            *[exp.alias_(_c(dim, "e"), f"d{k}_{dim}") for dim in dims],
+        )
+        .from_(exp.alias_(exp.table_(path), "a", table=True))
+        .join(
+            exp.alias_(exp.table_(matched), "e", table=True),
+            on=exp.and_(
+                exp.EQ(this=_c("who", "e"), expression=_c("who", "a")),
+                exp.EQ(this=_c("eid", "e"), expression=_c(f"eid{k}", "a")),
+            ),
+            join_type="LEFT",
+        )
+    )
+    return plan.add(f"path_{k}_values", select, "breakdown values at the path's step-1 event")
+
+
+def _next_step(plan: Plan, path: str, matched: str, level: str, k: int, dims, columns) -> str:
+    """Step k of each counted path reaching it. Every event of the path has the path's start
+    as its latest start (a later start reaching it would reach the last step too), so step k
+    is the earliest step-k event whose latest start is the path's: a group-by of level k
+    joined once, where ranking candidate events per person would read the path twice."""
+    firsts = [
+        _c("who"),
+        _c("start"),
+        _c("start_eid"),
+        exp.alias_(exp.Min(this=_c("ts")), "first_ts"),
+    ]
+    if dims:
+        firsts.append(
+            exp.alias_(exp.ArgMin(this=_c("eid"), expression=_key("ts", "eid")), "first_eid")
+        )
+    earliest = plan.add(
+        f"earliest_{k}",
+        exp.select(*firsts).from_(level).group_by(_c("who"), _c("start"), _c("start_eid")),
+        f"the earliest step-{k} event of each latest start",
+    )
+    on = exp.and_(
+        exp.EQ(this=_c("who", "s"), expression=_c("who", "a")),
+        exp.EQ(this=_c("start", "s"), expression=_c("t1", "a")),
+        exp.EQ(this=_c("start_eid", "s"), expression=_c("eid1", "a")),
+    )
+    select = (
+        exp.select(
+            *[exp.alias_(_c(c, "a"), c) for c in columns],
+            exp.alias_(_c("first_ts", "s"), f"t{k}"),
+        )
+        .from_(exp.alias_(exp.table_(path), "a", table=True))
+        .join(exp.alias_(exp.table_(earliest), "s", table=True), on=on, join_type="LEFT")
+    )
+    if dims:
+        select = select.select(exp.alias_(_c("first_eid", "s"), f"eid{k}"))
+        select = select.join(
+            exp.alias_(exp.table_(matched), "e", table=True),
+            on=exp.and_(
+                exp.EQ(this=_c("who", "e"), expression=_c("who", "a")),
+                exp.EQ(this=_c("eid", "e"), expression=_c("first_eid", "s")),
+            ),
+            join_type="LEFT",
+        ).select(*[exp.alias_(_c(dim, "e"), f"d{k}_{dim}") for dim in dims])
+    return plan.add(f"path_{k}", select, f"counted paths up to step {k}")
+
+
+def _paths(ctx: Context, query: FunnelQuery, plan: Plan, path: str, dims: list[str]) -> str:
+    from sextant.analyses.funnel_sql import attributed
+
+    n = len(query.steps)
+    start, end = query.bounds()
+    span = timedelta(seconds=query.window_seconds)
+    close = d.add_seconds(_c("last_t1"), query.window_seconds, ctx.dialect)
+    closes_on = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.LT(this=_c("reach"), expression=_n(n)),
+                true=d.local_date(close, query.timezone, ctx.dialect, (start + span, end + span)),
+            )
+        ]
+    )
+    select = exp.select(
+        _c("who"),
+        _c("reach"),
+        exp.alias_(_n(0), "excluded"),
+        *[_c(f"t{k}") for k in range(1, n + 1)],
+        *[exp.alias_(attributed(query, dim), dim) for dim in dims],
+        exp.alias_(closes_on, "closes_on"),
+    ).from_(path)
+    if query.trend:
+        select = select.select(exp.alias_(bucket(ctx, _c("t1")), "period"))
+    return plan.add("paths", select, "each person's counted path")

@@ -1,0 +1,40 @@
+-- case: stickiness event_by_tenant_country: {'from': '2024-03-01', 'to': '2024-04-06', 'timezone': 'Europe/Paris', 'event': 'page_edited', 'breakdown': ['tenant', 'country']}
+-- statement histogram
+/* analysis stickiness, histogram: 2024-03-01..2024-04-06 in Europe/Paris, all tenants */
+SELECT
+  tenant,
+  country,
+  periods,
+  COUNT(*) AS persons
+FROM (
+  SELECT
+    tenant,
+    country,
+    who,
+    COUNT(DISTINCT period) AS periods
+  FROM (
+    SELECT
+      r.timestamp AS ts,
+      COALESCE(o.person_id, r.person_id) AS who,
+      r.tenant_id AS tenant,
+      r.country AS country,
+      toDate(r.timestamp, 'Europe/Paris') AS period
+    FROM events AS r
+    LEFT JOIN person_overrides AS o
+      ON o.old_person_id = r.person_id
+    WHERE
+      (
+        r.timestamp >= toDateTime64('2024-02-29 23:00:00', 6, 'UTC')
+        AND r.timestamp < toDateTime64('2024-04-06 22:00:00', 6, 'UTC')
+      )
+      AND r.event IN ('page_edited')
+  ) AS active
+  GROUP BY
+    tenant,
+    country,
+    who
+) AS per_person
+GROUP BY
+  tenant,
+  country,
+  periods;
