@@ -13,7 +13,7 @@ then earliest completion) ends at their earliest reachable event of that level a
 at its latest start; its steps between are the earliest ones after each other from that
 start (they complete no later, and no earlier completion exists). A person who reaches
 only step 1 is counted from their first step-1 event in the range, as the attempt form
-does. The result has the columns `funnel_sql._paths` gives, so every statement reads it
+does. The result has the columns `funnel_attempts.attempt_paths` gives, so every statement reads it
 the same way.
 """
 
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from sextant.analyses.funnel_attempts import attributed, col, is_one, num
 from sextant.catalog import dialects as d
 from sextant.catalog.compiler import Plan, bucket
 from sextant.catalog.rows import Context
@@ -36,33 +37,21 @@ def applies(query: FunnelQuery) -> bool:
     return query.order == "sequential" and not query.exclusions and query.entry == "latest"
 
 
-def _c(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table)
-
-
-def _n(value: int) -> exp.Literal:
-    return exp.Literal.number(value)
-
-
-def _is(name: str, table: str) -> exp.EQ:
-    return exp.EQ(this=_c(name, table), expression=_n(1))
-
-
 def _before(ts: exp.Expression, eid: exp.Expression, alias: str) -> exp.Expression:
     """(ts, eid) comes before event `alias` in (timestamp, event id) order."""
     return exp.paren(
         exp.or_(
-            exp.LT(this=ts, expression=_c("ts", alias)),
+            exp.LT(this=ts, expression=col("ts", alias)),
             exp.and_(
-                exp.EQ(this=ts.copy(), expression=_c("ts", alias)),
-                exp.LT(this=eid, expression=_c("eid", alias)),
+                exp.EQ(this=ts.copy(), expression=col("ts", alias)),
+                exp.LT(this=eid, expression=col("eid", alias)),
             ),
         )
     )
 
 
 def _key(ts: str, eid: str, table: str | None = None) -> exp.Tuple:
-    return exp.Tuple(expressions=[_c(ts, table), _c(eid, table)])
+    return exp.Tuple(expressions=[col(ts, table), col(eid, table)])
 
 
 def _first_row(select: exp.Select, columns: list[str], order: list[exp.Ordered]) -> exp.Select:
@@ -71,21 +60,21 @@ def _first_row(select: exp.Select, columns: list[str], order: list[exp.Ordered])
         exp.alias_(
             exp.Window(
                 this=exp.func("ROW_NUMBER"),
-                partition_by=[_c("who")],
+                partition_by=[col("who")],
                 order=exp.Order(expressions=order),
             ),
             "nth",
         )
     )
     return (
-        exp.select(*[_c(c) for c in columns])
+        exp.select(*[col(c) for c in columns])
         .from_(ranked.subquery("ranked"))
-        .where(exp.EQ(this=_c("nth"), expression=_n(1)))
+        .where(exp.EQ(this=col("nth"), expression=num(1)))
     )
 
 
 def _asc(name: str) -> exp.Ordered:
-    return exp.Ordered(this=_c(name), nulls_first=False)
+    return exp.Ordered(this=col(name), nulls_first=False)
 
 
 def counted_paths(ctx: Context, query: FunnelQuery, plan: Plan, matched: str) -> str:
@@ -95,42 +84,41 @@ def counted_paths(ctx: Context, query: FunnelQuery, plan: Plan, matched: str) ->
     level = plan.add(
         "level_1",
         exp.select(
-            _c("who"),
-            _c("ts"),
-            _c("eid"),
-            exp.alias_(_c("ts"), "start"),
-            exp.alias_(_c("eid"), "start_eid"),
+            col("who"),
+            col("ts"),
+            col("eid"),
+            exp.alias_(col("ts"), "start"),
+            exp.alias_(col("eid"), "start_eid"),
         )
         .from_(matched)
-        .where(exp.and_(_is("m1", matched), _is("in_range", matched))),
+        .where(exp.and_(is_one("m1", matched), is_one("in_range", matched))),
         "step-1 events in the range: each starts itself",
     )
     levels = [level]
     for k in range(2, n + 1):
+        deadline = d.add_seconds(col("start", "p"), window, ctx.dialect)
         on = exp.and_(
-            exp.EQ(this=_c("who", "p"), expression=_c("who", "e")),
-            _before(_c("ts", "p"), _c("eid", "p"), "e"),
-            exp.LTE(
-                this=_c("ts", "e"), expression=d.add_seconds(_c("start", "p"), window, ctx.dialect)
-            ),
+            exp.EQ(this=col("who", "p"), expression=col("who", "e")),
+            _before(col("ts", "p"), col("eid", "p"), "e"),
+            exp.LTE(this=col("ts", "e"), expression=deadline),
         )
         select = (
             exp.select(
-                _c("who", "e"),
-                _c("ts", "e"),
-                _c("eid", "e"),
-                exp.alias_(exp.Max(this=_c("start", "p")), "start"),
+                col("who", "e"),
+                col("ts", "e"),
+                col("eid", "e"),
+                exp.alias_(exp.Max(this=col("start", "p")), "start"),
                 exp.alias_(
                     exp.ArgMax(
-                        this=_c("start_eid", "p"), expression=_key("start", "start_eid", "p")
+                        this=col("start_eid", "p"), expression=_key("start", "start_eid", "p")
                     ),
                     "start_eid",
                 ),
             )
             .from_(exp.alias_(exp.table_(matched), "e", table=True))
             .join(exp.alias_(exp.table_(levels[-1]), "p", table=True), on=on, join_type="INNER")
-            .where(_is(f"m{k}", "e"))
-            .group_by(_c("who", "e"), _c("ts", "e"), _c("eid", "e"))
+            .where(is_one(f"m{k}", "e"))
+            .group_by(col("who", "e"), col("ts", "e"), col("eid", "e"))
         )
         levels.append(
             plan.add(
@@ -142,15 +130,15 @@ def counted_paths(ctx: Context, query: FunnelQuery, plan: Plan, matched: str) ->
     furthest = None
     for k, name in enumerate(levels[1:], 2):
         branch = exp.select(
-            _c("who"),
-            exp.alias_(_n(k), "reach"),
-            exp.alias_(_c("ts"), "done_ts"),
-            exp.alias_(_c("eid"), "done_eid"),
-            _c("start"),
-            _c("start_eid"),
+            col("who"),
+            exp.alias_(num(k), "reach"),
+            exp.alias_(col("ts"), "done_ts"),
+            exp.alias_(col("eid"), "done_eid"),
+            col("start"),
+            col("start_eid"),
         ).from_(name)
         furthest = branch if furthest is None else exp.union(furthest, branch, distinct=False)
-    order = [exp.Ordered(this=_c("reach"), desc=True), _asc("done_ts"), _asc("done_eid")]
+    order = [exp.Ordered(this=col("reach"), desc=True), _asc("done_ts"), _asc("done_eid")]
     done = ["who", "reach", "done_ts", "done_eid", "start", "start_eid"]
     best = plan.add(
         "furthest",
@@ -158,37 +146,37 @@ def counted_paths(ctx: Context, query: FunnelQuery, plan: Plan, matched: str) ->
         "each person's furthest level, completed earliest",
     )
     entered = [
-        _c("who"),
-        exp.alias_(exp.Min(this=_c("ts")), "first_ts"),
-        exp.alias_(exp.Max(this=_c("ts")), "last_t1"),
+        col("who"),
+        exp.alias_(exp.Min(this=col("ts")), "first_ts"),
+        exp.alias_(exp.Max(this=col("ts")), "last_t1"),
     ]
     if dims:  # the first step-1 event itself is needed only for its breakdown values
         entered.append(
-            exp.alias_(exp.ArgMin(this=_c("eid"), expression=_key("ts", "eid")), "first_eid")
+            exp.alias_(exp.ArgMin(this=col("eid"), expression=_key("ts", "eid")), "first_eid")
         )
     firsts = plan.add(
         "entered",
-        exp.select(*entered).from_(level).group_by(_c("who")),
+        exp.select(*entered).from_(level).group_by(col("who")),
         "persons entering the funnel: their first and last step-1 event in the range",
     )
     path = plan.add(
         "path_1",
         exp.select(
-            _c("who", "f"),
-            exp.alias_(exp.func("COALESCE", _c("reach", "b"), _n(1)), "reach"),
-            _c("last_t1", "f"),
-            exp.alias_(exp.func("COALESCE", _c("start", "b"), _c("first_ts", "f")), "t1"),
+            col("who", "f"),
+            exp.alias_(exp.func("COALESCE", col("reach", "b"), num(1)), "reach"),
+            col("last_t1", "f"),
+            exp.alias_(exp.func("COALESCE", col("start", "b"), col("first_ts", "f")), "t1"),
             exp.alias_(
-                exp.func("COALESCE", _c("start_eid", "b"), _c("first_eid", "f"))
+                exp.func("COALESCE", col("start_eid", "b"), col("first_eid", "f"))
                 if dims
-                else _c("start_eid", "b"),
+                else col("start_eid", "b"),
                 "eid1",
             ),
         )
         .from_(exp.alias_(exp.table_(firsts), "f", table=True))
         .join(
             exp.alias_(exp.table_(best), "b", table=True),
-            on=exp.EQ(this=_c("who", "b"), expression=_c("who", "f")),
+            on=exp.EQ(this=col("who", "b"), expression=col("who", "f")),
             join_type="LEFT",
         ),
         "the counted path's start: the latest start of the furthest level, else the first "
@@ -210,15 +198,15 @@ def _with_dims(plan: Plan, path: str, matched: str, columns: list[str], dims: li
     k = 1
     select = (
         exp.select(
-            *[exp.alias_(_c(c, "a"), c) for c in columns],
-            *[exp.alias_(_c(dim, "e"), f"d{k}_{dim}") for dim in dims],
+            *[exp.alias_(col(c, "a"), c) for c in columns],
+            *[exp.alias_(col(dim, "e"), f"d{k}_{dim}") for dim in dims],
         )
         .from_(exp.alias_(exp.table_(path), "a", table=True))
         .join(
             exp.alias_(exp.table_(matched), "e", table=True),
             on=exp.and_(
-                exp.EQ(this=_c("who", "e"), expression=_c("who", "a")),
-                exp.EQ(this=_c("eid", "e"), expression=_c(f"eid{k}", "a")),
+                exp.EQ(this=col("who", "e"), expression=col("who", "a")),
+                exp.EQ(this=col("eid", "e"), expression=col(f"eid{k}", "a")),
             ),
             join_type="LEFT",
         )
@@ -232,69 +220,67 @@ def _next_step(plan: Plan, path: str, matched: str, level: str, k: int, dims, co
     is the earliest step-k event whose latest start is the path's: a group-by of level k
     joined once, where ranking candidate events per person would read the path twice."""
     firsts = [
-        _c("who"),
-        _c("start"),
-        _c("start_eid"),
-        exp.alias_(exp.Min(this=_c("ts")), "first_ts"),
+        col("who"),
+        col("start"),
+        col("start_eid"),
+        exp.alias_(exp.Min(this=col("ts")), "first_ts"),
     ]
     if dims:
         firsts.append(
-            exp.alias_(exp.ArgMin(this=_c("eid"), expression=_key("ts", "eid")), "first_eid")
+            exp.alias_(exp.ArgMin(this=col("eid"), expression=_key("ts", "eid")), "first_eid")
         )
     earliest = plan.add(
         f"earliest_{k}",
-        exp.select(*firsts).from_(level).group_by(_c("who"), _c("start"), _c("start_eid")),
+        exp.select(*firsts).from_(level).group_by(col("who"), col("start"), col("start_eid")),
         f"the earliest step-{k} event of each latest start",
     )
     on = exp.and_(
-        exp.EQ(this=_c("who", "s"), expression=_c("who", "a")),
-        exp.EQ(this=_c("start", "s"), expression=_c("t1", "a")),
-        exp.EQ(this=_c("start_eid", "s"), expression=_c("eid1", "a")),
+        exp.EQ(this=col("who", "s"), expression=col("who", "a")),
+        exp.EQ(this=col("start", "s"), expression=col("t1", "a")),
+        exp.EQ(this=col("start_eid", "s"), expression=col("eid1", "a")),
     )
     select = (
         exp.select(
-            *[exp.alias_(_c(c, "a"), c) for c in columns],
-            exp.alias_(_c("first_ts", "s"), f"t{k}"),
+            *[exp.alias_(col(c, "a"), c) for c in columns],
+            exp.alias_(col("first_ts", "s"), f"t{k}"),
         )
         .from_(exp.alias_(exp.table_(path), "a", table=True))
         .join(exp.alias_(exp.table_(earliest), "s", table=True), on=on, join_type="LEFT")
     )
     if dims:
-        select = select.select(exp.alias_(_c("first_eid", "s"), f"eid{k}"))
+        select = select.select(exp.alias_(col("first_eid", "s"), f"eid{k}"))
         select = select.join(
             exp.alias_(exp.table_(matched), "e", table=True),
             on=exp.and_(
-                exp.EQ(this=_c("who", "e"), expression=_c("who", "a")),
-                exp.EQ(this=_c("eid", "e"), expression=_c("first_eid", "s")),
+                exp.EQ(this=col("who", "e"), expression=col("who", "a")),
+                exp.EQ(this=col("eid", "e"), expression=col("first_eid", "s")),
             ),
             join_type="LEFT",
-        ).select(*[exp.alias_(_c(dim, "e"), f"d{k}_{dim}") for dim in dims])
+        ).select(*[exp.alias_(col(dim, "e"), f"d{k}_{dim}") for dim in dims])
     return plan.add(f"path_{k}", select, f"counted paths up to step {k}")
 
 
 def _paths(ctx: Context, query: FunnelQuery, plan: Plan, path: str, dims: list[str]) -> str:
-    from sextant.analyses.funnel_sql import attributed
-
     n = len(query.steps)
     start, end = query.bounds()
     span = timedelta(seconds=query.window_seconds)
-    close = d.add_seconds(_c("last_t1"), query.window_seconds, ctx.dialect)
+    close = d.add_seconds(col("last_t1"), query.window_seconds, ctx.dialect)
     closes_on = exp.Case(
         ifs=[
             exp.If(
-                this=exp.LT(this=_c("reach"), expression=_n(n)),
+                this=exp.LT(this=col("reach"), expression=num(n)),
                 true=d.local_date(close, query.timezone, ctx.dialect, (start + span, end + span)),
             )
         ]
     )
     select = exp.select(
-        _c("who"),
-        _c("reach"),
-        exp.alias_(_n(0), "excluded"),
-        *[_c(f"t{k}") for k in range(1, n + 1)],
+        col("who"),
+        col("reach"),
+        exp.alias_(num(0), "excluded"),
+        *[col(f"t{k}") for k in range(1, n + 1)],
         *[exp.alias_(attributed(query, dim), dim) for dim in dims],
         exp.alias_(closes_on, "closes_on"),
     ).from_(path)
     if query.trend:
-        select = select.select(exp.alias_(bucket(ctx, _c("t1")), "period"))
+        select = select.select(exp.alias_(bucket(ctx, col("t1")), "period"))
     return plan.add("paths", select, "each person's counted path")
