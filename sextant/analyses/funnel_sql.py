@@ -167,6 +167,24 @@ def _times(ctx: Context, query: FunnelQuery, paths: str) -> exp.Select:
 
     since_first = at(lambda k: d.seconds_between(col("t1"), col(f"t{k}"), ctx.dialect))
     since_prev = at(lambda k: d.seconds_between(col(f"t{k - 1}"), col(f"t{k}"), ctx.dialect))
+    # Each path once per step it reached, with its two durations worked out once.
+    spans = (
+        exp.select(
+            *[col(dim) for dim in dims],
+            col("step"),
+            exp.alias_(since_first, "since_first"),
+            exp.alias_(since_prev, "since_prev"),
+        )
+        .from_(paths)
+        .join(numbers.subquery("steps"), join_type="CROSS")
+        .where(
+            exp.and_(
+                exp.EQ(this=col("excluded"), expression=num(0)),
+                exp.GTE(this=col("reach"), expression=col("step")),
+            )
+        )
+    )
+    first, prev = col("since_first"), col("since_prev")
     branches = []
     for total in [False, True] if dims else [False]:
         cells = [
@@ -176,23 +194,16 @@ def _times(ctx: Context, query: FunnelQuery, paths: str) -> exp.Select:
             exp.alias_(flag(exp.true()) if total else num(0), "total"),
             col("step"),
             exp.alias_(exp.func("COUNT", exp.Star()), "persons"),
-            exp.alias_(exp.func("AVG", since_first), "mean"),
-            exp.alias_(d.quantile_cont(since_first.copy(), 0.5, ctx.dialect), "median"),
-            exp.alias_(d.quantile_cont(since_first.copy(), 0.95, ctx.dialect), "p95"),
-            exp.alias_(exp.func("AVG", since_prev), "mean_step"),
-            exp.alias_(d.quantile_cont(since_prev.copy(), 0.5, ctx.dialect), "median_step"),
-            exp.alias_(d.quantile_cont(since_prev.copy(), 0.95, ctx.dialect), "p95_step"),
+            exp.alias_(exp.func("AVG", first.copy()), "mean"),
+            exp.alias_(d.quantile_cont(first.copy(), 0.5, ctx.dialect), "median"),
+            exp.alias_(d.quantile_cont(first.copy(), 0.95, ctx.dialect), "p95"),
+            exp.alias_(exp.func("AVG", prev.copy()), "mean_step"),
+            exp.alias_(d.quantile_cont(prev.copy(), 0.5, ctx.dialect), "median_step"),
+            exp.alias_(d.quantile_cont(prev.copy(), 0.95, ctx.dialect), "p95_step"),
         ]
         branch = (
             exp.select(*cells)
-            .from_(paths)
-            .join(numbers.subquery("steps"), join_type="CROSS")
-            .where(
-                exp.and_(
-                    exp.EQ(this=col("excluded"), expression=num(0)),
-                    exp.GTE(this=col("reach"), expression=col("step")),
-                )
-            )
+            .from_(spans.subquery("spans"))
             .group_by(*[col(dim) for dim in dims if not total], col("step"))
         )
         branches.append(branch)

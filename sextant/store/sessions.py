@@ -259,10 +259,13 @@ def _touched_scope(since: datetime | None, *, sdk: bool) -> exp.Expression:
 
 
 def _derive_into(engine: Any, scope: exp.Expression) -> None:
+    """Insert the sessions of `scope`'s events in start order, so that (as for events) a
+    query over a date range reads only the row groups of those dates."""
     cuts = long_visit_cuts(engine, scope)
     with engine.scratch(CUTS, cuts):
+        derived = derivation(scope, engine.dialect).subquery("derived")
         insert = exp.insert(
-            derivation(scope, engine.dialect),
+            exp.select(exp.Star()).from_(derived).order_by(exp.column("started_at")),
             "sessions",
             columns=[c.name for c in SESSIONS.columns],
         )

@@ -80,6 +80,8 @@ class DuckDBEngine:
             self._con.close()
             DuckDBEngine(path, threads=threads, memory_limit=memory_limit).close()
             self._con = _connect(path, read_only, config)
+        # The CLI draws its own progress; DuckDB's bar (long rebuilds) would break into it.
+        self._con.execute("SET enable_progress_bar = false")
         # Readers' cursors come from a connection that never runs statements itself, so
         # making one never waits for the writer connection.
         self._read_root = self._con.cursor()
