@@ -185,68 +185,39 @@ FROM (
       0 AS total,
       step,
       COUNT(*) AS persons,
-      AVG(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t1, t3) / 1000000.0
-        END
-      ) AS mean,
-      QUANTILE_CONT(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t1, t3) / 1000000.0
-        END,
-        0.5
-      ) AS median,
-      QUANTILE_CONT(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t1, t3) / 1000000.0
-        END,
-        0.95
-      ) AS p95,
-      AVG(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t2, t3) / 1000000.0
-        END
-      ) AS mean_step,
-      QUANTILE_CONT(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t2, t3) / 1000000.0
-        END,
-        0.5
-      ) AS median_step,
-      QUANTILE_CONT(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t2, t3) / 1000000.0
-        END,
-        0.95
-      ) AS p95_step
-    FROM paths
-    CROSS JOIN (
+      AVG(since_first) AS mean,
+      QUANTILE_CONT(since_first, 0.5) AS median,
+      QUANTILE_CONT(since_first, 0.95) AS p95,
+      AVG(since_prev) AS mean_step,
+      QUANTILE_CONT(since_prev, 0.5) AS median_step,
+      QUANTILE_CONT(since_prev, 0.95) AS p95_step
+    FROM (
       SELECT
-        2 AS step
-      UNION ALL
-      SELECT
-        3 AS step
-    ) AS steps
-    WHERE
-      excluded = 0 AND reach >= step
+        country,
+        step,
+        CASE
+          WHEN step = 2
+          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
+          WHEN step = 3
+          THEN DATE_DIFF('microsecond', t1, t3) / 1000000.0
+        END AS since_first,
+        CASE
+          WHEN step = 2
+          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
+          WHEN step = 3
+          THEN DATE_DIFF('microsecond', t2, t3) / 1000000.0
+        END AS since_prev
+      FROM paths
+      CROSS JOIN (
+        SELECT
+          2 AS step
+        UNION ALL
+        SELECT
+          3 AS step
+      ) AS steps
+      WHERE
+        excluded = 0 AND reach >= step
+    ) AS spans
     GROUP BY
       country,
       step
@@ -256,68 +227,39 @@ FROM (
       CASE WHEN TRUE THEN 1 ELSE 0 END AS total,
       step,
       COUNT(*) AS persons,
-      AVG(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t1, t3) / 1000000.0
-        END
-      ) AS mean,
-      QUANTILE_CONT(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t1, t3) / 1000000.0
-        END,
-        0.5
-      ) AS median,
-      QUANTILE_CONT(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t1, t3) / 1000000.0
-        END,
-        0.95
-      ) AS p95,
-      AVG(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t2, t3) / 1000000.0
-        END
-      ) AS mean_step,
-      QUANTILE_CONT(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t2, t3) / 1000000.0
-        END,
-        0.5
-      ) AS median_step,
-      QUANTILE_CONT(
-        CASE
-          WHEN step = 2
-          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
-          WHEN step = 3
-          THEN DATE_DIFF('microsecond', t2, t3) / 1000000.0
-        END,
-        0.95
-      ) AS p95_step
-    FROM paths
-    CROSS JOIN (
+      AVG(since_first) AS mean,
+      QUANTILE_CONT(since_first, 0.5) AS median,
+      QUANTILE_CONT(since_first, 0.95) AS p95,
+      AVG(since_prev) AS mean_step,
+      QUANTILE_CONT(since_prev, 0.5) AS median_step,
+      QUANTILE_CONT(since_prev, 0.95) AS p95_step
+    FROM (
       SELECT
-        2 AS step
-      UNION ALL
-      SELECT
-        3 AS step
-    ) AS steps
-    WHERE
-      excluded = 0 AND reach >= step
+        country,
+        step,
+        CASE
+          WHEN step = 2
+          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
+          WHEN step = 3
+          THEN DATE_DIFF('microsecond', t1, t3) / 1000000.0
+        END AS since_first,
+        CASE
+          WHEN step = 2
+          THEN DATE_DIFF('microsecond', t1, t2) / 1000000.0
+          WHEN step = 3
+          THEN DATE_DIFF('microsecond', t2, t3) / 1000000.0
+        END AS since_prev
+      FROM paths
+      CROSS JOIN (
+        SELECT
+          2 AS step
+        UNION ALL
+        SELECT
+          3 AS step
+      ) AS steps
+      WHERE
+        excluded = 0 AND reach >= step
+    ) AS spans
     GROUP BY
       step
   ) AS times

@@ -119,19 +119,25 @@ FROM (
       0 AS total,
       step,
       COUNT(*) AS persons,
-      AVG(CASE WHEN step = 2 THEN dateDiff('microsecond', t1, t2) / 1000000.0 END) AS mean,
-      quantileExactInclusive(0.5)(CASE WHEN step = 2 THEN dateDiff('microsecond', t1, t2) / 1000000.0 END) AS median,
-      quantileExactInclusive(0.95)(CASE WHEN step = 2 THEN dateDiff('microsecond', t1, t2) / 1000000.0 END) AS p95,
-      AVG(CASE WHEN step = 2 THEN dateDiff('microsecond', t1, t2) / 1000000.0 END) AS mean_step,
-      quantileExactInclusive(0.5)(CASE WHEN step = 2 THEN dateDiff('microsecond', t1, t2) / 1000000.0 END) AS median_step,
-      quantileExactInclusive(0.95)(CASE WHEN step = 2 THEN dateDiff('microsecond', t1, t2) / 1000000.0 END) AS p95_step
-    FROM paths
-    CROSS JOIN (
+      AVG(since_first) AS mean,
+      quantileExactInclusive(0.5)(since_first) AS median,
+      quantileExactInclusive(0.95)(since_first) AS p95,
+      AVG(since_prev) AS mean_step,
+      quantileExactInclusive(0.5)(since_prev) AS median_step,
+      quantileExactInclusive(0.95)(since_prev) AS p95_step
+    FROM (
       SELECT
-        2 AS step
-    ) AS steps
-    WHERE
-      excluded = 0 AND reach >= step
+        step,
+        CASE WHEN step = 2 THEN dateDiff('microsecond', t1, t2) / 1000000.0 END AS since_first,
+        CASE WHEN step = 2 THEN dateDiff('microsecond', t1, t2) / 1000000.0 END AS since_prev
+      FROM paths
+      CROSS JOIN (
+        SELECT
+          2 AS step
+      ) AS steps
+      WHERE
+        excluded = 0 AND reach >= step
+    ) AS spans
     GROUP BY
       step
   ) AS times
