@@ -35,6 +35,7 @@ def demo_command(
     console.print(
         "\nNext: `.venv/bin/sextant metrics list` for every metric and its meaning, "
         f"`.venv/bin/sextant metrics query wau{month}` for a series, "
+        "`.venv/bin/sextant analyze` for funnels, retention, sessions and more, "
         "`.venv/bin/sextant info --json` for machines, "
         "`.venv/bin/sextant import FILE --table events` to add your own data."
     )
