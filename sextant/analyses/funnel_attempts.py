@@ -266,6 +266,36 @@ def voided(ctx: Context, query: FunnelQuery, plan: Plan, attempts: str, matched:
     return plan.add("voided", select, "attempts an exclusion event voids")
 
 
+def path_columns(ctx: Context, query: FunnelQuery, excluded: exp.Expression) -> list:
+    """The columns of `paths`, over a person's counted path with its `reach`, step times
+    `t1`..`tn`, breakdown values `d{k}_{dim}` and last step-1 time `last_t1`: the local
+    date the window of an unfinished path closes (for the incomplete count), the attributed
+    breakdown values and, with a trend, the period of step 1."""
+    n = len(query.steps)
+    start, end = query.bounds()
+    span = timedelta(seconds=query.window_seconds)
+    close = d.add_seconds(col("last_t1"), query.window_seconds, ctx.dialect)
+    closes_on = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.LT(this=col("reach"), expression=num(n)),
+                true=d.local_date(close, query.timezone, ctx.dialect, (start + span, end + span)),
+            )
+        ]
+    )
+    columns = [
+        col("who"),
+        col("reach"),
+        exp.alias_(excluded, "excluded"),
+        *[col(f"t{k}") for k in range(1, n + 1)],
+        *[exp.alias_(attributed(query, dim), dim) for dim in ctx.dim_names],
+        exp.alias_(closes_on, "closes_on"),
+    ]
+    if query.trend:
+        columns.append(exp.alias_(bucket(ctx, col("t1")), "period"))
+    return columns
+
+
 def attributed(query: FunnelQuery, dim: str) -> exp.Expression:
     """F7: the value the person's bucket takes from the counted path."""
     n = len(query.steps)
@@ -319,27 +349,7 @@ def attempt_paths(ctx: Context, query: FunnelQuery, plan: Plan, attempts: str, v
         inner,
         "attempts ranked per person: furthest step, not voided, earliest completion, latest start",
     )
-    close = d.add_seconds(col("last_t1"), query.window_seconds, ctx.dialect)
-    start, end = query.bounds()
-    span = timedelta(seconds=query.window_seconds)
-    closes_on = exp.Case(
-        ifs=[
-            exp.If(
-                this=exp.LT(this=col("reach"), expression=num(n)),
-                true=d.local_date(close, query.timezone, ctx.dialect, (start + span, end + span)),
-            )
-        ]
-    )
-    select = exp.select(
-        col("who"),
-        col("reach"),
-        exp.alias_(col("void"), "excluded"),
-        *[col(f"t{k}") for k in range(1, n + 1)],
-        *[exp.alias_(attributed(query, dim), dim) for dim in ctx.dim_names],
-        exp.alias_(closes_on, "closes_on"),
-    ).from_(ranked)
-    if query.trend:
-        select = select.select(exp.alias_(bucket(ctx, col("t1")), "period"))
+    select = exp.select(*path_columns(ctx, query, col("void"))).from_(ranked)
     return plan.add(
         "paths",
         select.where(exp.EQ(this=col("rank"), expression=num(1))),

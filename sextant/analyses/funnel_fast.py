@@ -19,14 +19,13 @@ the same way.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from sextant.analyses.funnel_attempts import attributed, col, is_one, num
+from sextant.analyses.funnel_attempts import col, is_one, num, path_columns
 from sextant.catalog import dialects as d
-from sextant.catalog.compiler import Plan, bucket
+from sextant.catalog.compiler import Plan
 from sextant.catalog.rows import Context
 
 if TYPE_CHECKING:
@@ -189,7 +188,7 @@ def counted_paths(ctx: Context, query: FunnelQuery, plan: Plan, matched: str) ->
     for k in range(2, n + 1):
         path = _next_step(plan, path, matched, levels[k - 1], k, dims, columns)
         columns += [f"t{k}", *([f"eid{k}", *(f"d{k}_{dim}" for dim in dims)] if dims else [])]
-    return _paths(ctx, query, plan, path, dims)
+    return _paths(ctx, query, plan, path)
 
 
 def _with_dims(plan: Plan, path: str, matched: str, columns: list[str], dims: list[str]) -> str:
@@ -260,27 +259,6 @@ def _next_step(plan: Plan, path: str, matched: str, level: str, k: int, dims, co
     return plan.add(f"path_{k}", select, f"counted paths up to step {k}")
 
 
-def _paths(ctx: Context, query: FunnelQuery, plan: Plan, path: str, dims: list[str]) -> str:
-    n = len(query.steps)
-    start, end = query.bounds()
-    span = timedelta(seconds=query.window_seconds)
-    close = d.add_seconds(col("last_t1"), query.window_seconds, ctx.dialect)
-    closes_on = exp.Case(
-        ifs=[
-            exp.If(
-                this=exp.LT(this=col("reach"), expression=num(n)),
-                true=d.local_date(close, query.timezone, ctx.dialect, (start + span, end + span)),
-            )
-        ]
-    )
-    select = exp.select(
-        col("who"),
-        col("reach"),
-        exp.alias_(num(0), "excluded"),
-        *[col(f"t{k}") for k in range(1, n + 1)],
-        *[exp.alias_(attributed(query, dim), dim) for dim in dims],
-        exp.alias_(closes_on, "closes_on"),
-    ).from_(path)
-    if query.trend:
-        select = select.select(exp.alias_(bucket(ctx, col("t1")), "period"))
+def _paths(ctx: Context, query: FunnelQuery, plan: Plan, path: str) -> str:
+    select = exp.select(*path_columns(ctx, query, num(0))).from_(path)
     return plan.add("paths", select, "each person's counted path")
