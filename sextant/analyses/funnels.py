@@ -281,17 +281,20 @@ def shape(query: FunnelQuery, rows: Rows, today: date) -> dict[str, Any]:
     parts = {"count": [], "time": []}
     for row in rows["funnel"]:
         parts[row["part"]].append(row)
-    for row in parts["count"]:
+    # Counted persons first: an excluded person is in no breakdown bucket (F7), so a
+    # bucket holding only excluded persons is not shown; its exclusions count in the total.
+    for row in sorted(parts["count"], key=lambda r: bool(r["excluded"])):
         key = tuple(row[name] for name in names)
-        one = slices.setdefault(key, _empty_slice(n))
-        for target in (one, total):
-            persons = int(row["persons"])
-            if row["excluded"]:
-                target["excluded"] += persons
-                continue
-            reach = int(row["reach"])
+        persons = int(row["persons"])
+        if row["excluded"]:
+            for target in (slices.get(key), total):
+                if target is not None:
+                    target["excluded"] += persons
+            continue
+        reach = int(row["reach"])
+        closes = row["closes_on"]
+        for target in (slices.setdefault(key, _empty_slice(n)), total):
             target["furthest"][reach] += persons
-            closes = row["closes_on"]
             if closes is not None and _as_date(closes) >= today:
                 target["open"][reach] += persons
     times: dict[tuple, dict[int, dict]] = {}

@@ -87,6 +87,20 @@ def test_exclusion_removes_the_person(store, analyze):
     assert excluded["result"]["total"]["excluded"] == 1
 
 
+def test_breakdown_shows_no_bucket_when_its_only_person_is_excluded(empty_store, analyze):
+    # Found by hypothesis in CI: the person's only attempts (A 21:00 -> A 19:00 two days
+    # later is beyond the window; A 19:00 -> nothing) are voided by X at 19:20.
+    at = [utc("2024-03-29 21:00")] * 2 + [utc("2024-03-31 19:00")]
+    events = [Event(f"a{i}", "A", ts, 1, "t1") for i, ts in enumerate(at)]
+    load(empty_store, Data([*events, Event("x", "X", utc("2024-03-31 19:20"), 1, "t1")]))
+    body = {"from": "2024-03-30", "to": "2024-03-31", "timezone": "Europe/Paris",
+            "steps": ["A", "A"], "window": 1200, "breakdown": ["country"],
+            "exclusions": [{"event": "X", "between": [1, 2]}]}  # fmt: skip
+    result = analyze(empty_store, "funnel", body, today=date(2024, 3, 31))["result"]
+    assert result["total"]["excluded"] == 1 and result["breakdown"] == []
+    assert [s["persons"] for s in result["total"]["steps"]] == [0, 0]
+
+
 def test_time_to_convert(store, analyze):
     body = RANGE | {"steps": ["A", "B", "C"], "window": 3600}
     total = analyze(store, "funnel", body)["result"]["total"]
