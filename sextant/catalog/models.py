@@ -20,7 +20,7 @@ from sextant.catalog.expressions import (
     parse_formula,
     parse_source,
 )
-from sextant.catalog.tables import DERIVED_TABLES, TABLES, table_columns
+from sextant.catalog.tables import TABLES, table_columns
 from sextant.errors import InvalidInput, Problem
 
 Unit = Literal[
@@ -100,8 +100,8 @@ class Metric(Definition):
     @field_validator("table")
     @classmethod
     def _known_table(cls, value: str) -> str:
-        if value not in TABLES and value not in DERIVED_TABLES:
-            known = ", ".join(sorted([*TABLES, *DERIVED_TABLES]))
+        if value not in TABLES:
+            known = ", ".join(sorted(TABLES))
             raise refusal("catalog_unknown_table", f"unknown table {value!r}; known: {known}")
         if cls.events_only and value != "events":
             raise refusal("catalog_events_table_only", f"{cls.kind} metrics read table events only")

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from sextant.store.schema import TABLES
 
-__all__ = ["COMPUTED_COLUMNS", "DERIVED_TABLES", "TABLES", "table_columns"]
+__all__ = ["COMPUTED_COLUMNS", "TABLES", "table_columns"]
 
-# Tables the compiler derives from stored ones (none now: sessions are stored, see
-# store/sessions.py); metrics may read them like stored tables.
-DERIVED_TABLES: dict[str, dict[str, str]] = {}
 # Columns the compiler adds to a stored table.
 COMPUTED_COLUMNS: dict[str, dict[str, str]] = {
     "orders": {"net_total": "total_price - the order's refunds (sum of refunds.amount, or 0)"},
@@ -19,7 +16,5 @@ COMPUTED_COLUMNS: dict[str, dict[str, str]] = {
 
 
 def table_columns(table: str) -> set[str]:
-    """Columns a definition may use on `table`: stored, computed and derived ones."""
-    if table in DERIVED_TABLES:
-        return set(DERIVED_TABLES[table])
+    """Columns a definition may use on `table`: stored and computed ones."""
     return {c.name for c in TABLES[table].columns} | set(COMPUTED_COLUMNS.get(table, {}))
