@@ -17,7 +17,6 @@ All analyses use the UTC calendar and ranges ending on the data's last day.
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,16 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from bench.metrics import QUICK, SCALES, TARGET_SCALE, chdb_store, duckdb_store, last_day
+from bench.metrics import (
+    QUICK,
+    SCALES,
+    TARGET_SCALE,
+    Timing,
+    chdb_store,
+    duckdb_store,
+    last_day,
+    timed,
+)
 from sextant.analyses.run import compile_analysis, parse
 from sextant.catalog import load_catalog
 from sextant.catalog.definitions import Catalog
@@ -523,25 +531,6 @@ def prepare(case: Case, catalog: Catalog, ask: Ask, dialect: str) -> Prepared:
 
 
 @dataclass
-class Timing:
-    median: float
-    best: float
-    answer: Any
-
-
-def timed(run: Callable[[], Any], repeats: int) -> Timing:
-    answer = run()  # warm-up, and the answer
-    seconds = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        again = run()
-        seconds.append(time.perf_counter() - started)
-        if again != answer:
-            raise AssertionError("a repeated run gave a different answer")
-    return Timing(statistics.median(seconds), min(seconds), answer)
-
-
-@dataclass
 class Result:
     scale: str
     events: int
@@ -586,10 +575,10 @@ def time_case(case: Case, result: Result, catalog: Catalog, ask: Ask, engines, f
     if case.pandas:
         per["pandas"] = timed(lambda: case.pandas(frames, ask), repeats)
     for label, timing in per.items():
-        if timing.answer != per["duckdb"].answer:
+        if timing.series != per["duckdb"].series:
             result.problems.append(
                 f"{case.name}: {label} differs from duckdb: "
-                f"{_brief(timing.answer)} vs {_brief(per['duckdb'].answer)}"
+                f"{_brief(timing.series)} vs {_brief(per['duckdb'].series)}"
             )
     result.timings[case.name] = per
 

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -256,7 +257,7 @@ def pandas_dense_series(
 class Timing:
     median: float
     best: float
-    series: list  # what the run returned (a Series, or (metric, day, value) rows)
+    series: Any  # what the run returned (a Series, rows, or an analysis's answer)
 
 
 def timed(run: Callable[[], list], repeats: int) -> Timing:
