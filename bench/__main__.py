@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("generate", "capture_parse", "ingest", "metrics", "analyses")
+BENCHMARKS = ("generate", "capture_parse", "ingest", "metrics", "analyses", "web")
 
 
 def main() -> None:

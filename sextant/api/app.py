@@ -20,6 +20,7 @@ from sextant.ingest.model import Limits
 from sextant.ingest.pipeline import Ingestor
 from sextant.ingest.sources import KeyRing
 from sextant.store.engines import open_engine
+from sextant.web import assets, routes
 
 log = logging.getLogger("sextant.api")
 
@@ -79,6 +80,8 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
     app.include_router(control.router)
     app.include_router(metrics.router)
     app.include_router(analyses.router)
+    app.include_router(assets.router)
+    app.include_router(routes.router)
     app.add_middleware(RequestLog)
     app.add_middleware(CaptureCors)
     return app

@@ -127,12 +127,12 @@ def test_debug_flag_shows_traceback_for_errors(tmp_path):
 
 @pytest.mark.slow
 def test_demo_generates_default_data_once_then_shows_summary(tmp_path):
-    first = sextant("demo", "--data-dir", str(tmp_path))
+    first = sextant("demo", "--data-dir", str(tmp_path), "--no-serve")
     assert first.returncode == 0, first.stderr
     assert "Generating the demo data set" in first.stdout
     for phrase in ("DAU", "MAU", "DAU/MAU", "paid conversion", "events"):
         assert phrase in first.stdout
-    second = sextant("demo", "--data-dir", str(tmp_path))
+    second = sextant("demo", "--data-dir", str(tmp_path), "--no-serve")
     assert second.returncode == 0, second.stderr
     assert "Generating" not in second.stdout
     info = json.loads(sextant("info", "--data-dir", str(tmp_path), "--json").stdout)
