@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint format bench lock clean
+.PHONY: demo test browser lint format bench lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/sextant demo
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev browser
 	$(BIN)/ruff check sextant tests bench
 	$(BIN)/ruff format --check sextant tests bench
 	$(BIN)/pytest
@@ -32,7 +32,18 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix sextant tests bench
 	$(BIN)/ruff format sextant tests bench
 
-bench: $(VENV)/.installed-dev
+# The browser tests drive Debian's Chromium (Playwright uses it; it downloads no browser of its
+# own). Installed with apt when missing and possible (root); otherwise those tests are skipped
+# with a message saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	      >/dev/null) || echo "note: could not install chromium; browser tests will be skipped"; \
+	  else echo "note: chromium is not installed (needs root and apt); browser tests will be skipped"; fi; }
+
+bench: $(VENV)/.installed-dev browser
 	$(BIN)/python -m bench
 
 # Re-pin the lock files after editing the dependencies in pyproject.toml.

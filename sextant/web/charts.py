@@ -26,6 +26,24 @@ def _axis(unit: str | None) -> dict[str, Any]:
     return {"hoverformat": ",.0f" if unit in {"persons", "sessions", "tenants"} else ",.2f"}
 
 
+TIME_UNITS = ((120, 1, "seconds"), (7_200, 60, "minutes"), (172_800, 3_600, "hours"))
+
+
+def _in_time_unit(
+    series: dict[str, Sequence[Any]], y_title: str
+) -> tuple[dict[str, list[Any]], str]:
+    """Durations in the unit that suits their largest value (a p95 of 300,000 s reads as
+    83 hours); `y_title` names the unit where it said "seconds".
+
+    >>> _in_time_unit({"p95": [30, 3600]}, "seconds from step 1")
+    ({'p95': [0.5, 60.0]}, 'minutes from step 1')
+    """
+    top = max((v for values in series.values() for v in values if v is not None), default=0)
+    divisor, name = next(((d, n) for limit, d, n in TIME_UNITS if top < limit), (86_400, "days"))
+    scaled = {k: [None if v is None else v / divisor for v in vs] for k, vs in series.items()}
+    return scaled, y_title.replace("seconds", name)
+
+
 def _layout(fig: go.Figure, *, unit: str | None, x_title: str = "", y_title: str = "") -> None:
     fig.update_layout(
         template="simple_white",
@@ -53,6 +71,9 @@ def line(
     y_title: str = "",
     x_title: str = "",
 ) -> go.Figure:
+    if unit == "seconds":
+        series, y_title = _in_time_unit(series, y_title)
+        unit = None
     fig = go.Figure(
         [
             go.Scatter(x=list(x), y=list(y), name=name, mode="lines+markers")
@@ -76,6 +97,9 @@ def bars(
     horizontal: bool = False,
     text: dict[str, Sequence[str]] | None = None,
 ) -> go.Figure:
+    if unit == "seconds":
+        series, y_title = _in_time_unit(series, y_title)
+        unit = None
     traces = []
     for name, values in series.items():
         labels = list(text[name]) if text and name in text else None

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.conftest import free_port
 
 SEXTANT = str(Path(sys.executable).parent / "sextant")
 SMALL = ["--users", "400", "--events", "6000", "--start", "2025-01-01", "--end", "2025-03-31"]
@@ -132,9 +138,39 @@ def test_demo_generates_default_data_once_then_shows_summary(tmp_path):
     assert "Generating the demo data set" in first.stdout
     for phrase in ("DAU", "MAU", "DAU/MAU", "paid conversion", "events"):
         assert phrase in first.stdout
-    second = sextant("demo", "--data-dir", str(tmp_path), "--no-serve")
-    assert second.returncode == 0, second.stderr
-    assert "Generating" not in second.stdout
     info = json.loads(sextant("info", "--data-dir", str(tmp_path), "--json").stdout)
     assert info["headline"]["identified_persons"] == 50_000
     assert 0.11 <= info["headline"]["paid_conversion"] <= 0.15
+    # History ends yesterday, so the dashboard's "Last 7 days" shows last week.
+    assert info["headline"]["last_day"] == str(date.today() - timedelta(days=1))
+
+    # The second run generates nothing and serves the dashboard on 127.0.0.1 until stopped.
+    port = free_port()
+    second = subprocess.Popen(
+        [SEXTANT, "demo", "--data-dir", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        page = wait_for_page(f"http://127.0.0.1:{port}/?range=last_7_days", second)
+        assert page.status_code == 200 and 'id="kpi-sessions"' in page.text
+        assert "No sessions in range" not in page.text
+    finally:
+        second.send_signal(signal.SIGTERM)
+        out, err = second.communicate(timeout=30)
+    assert second.returncode == 0, err
+    assert "Generating" not in out
+    assert f"Dashboard: http://127.0.0.1:{port}/" in out
+
+
+def wait_for_page(url: str, process: subprocess.Popen, timeout: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            return httpx.get(url, timeout=30)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing answered at {url}")
