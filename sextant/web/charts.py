@@ -52,7 +52,7 @@ def _layout(fig: go.Figure, *, unit: str | None, x_title: str = "", y_title: str
         margin={"l": 56, "r": 16, "t": 12, "b": 48},
         height=320,
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.22, "x": 0},
+        legend={"orientation": "h", "y": -0.35 if x_title else -0.22, "x": 0},
         xaxis={"title": {"text": x_title}, "automargin": True},
         yaxis={
             "title": {"text": y_title},
