@@ -8,13 +8,14 @@ The store is a copy of bench/metrics' cached one (`bench/.data/`) in a temporary
 (the server opens its store read-write), served with default settings (SEXTANT_* variables
 are not passed on). Ranges are custom: the last 7, 30 and 90 days of the data, ending on its
 last event day (UTC); the catalog page is loaded once (`--quick`: the 1M store, the 30-day
-range only and 5 reloads, as a smoke run). Chromium (Debian's, driven by
-Playwright) loads each view:
-- cold: the view's first request to the server (its results not cached; the DuckDB buffers
-  and view-independent queries such as the filter lists may be warm from earlier views) in a
-  fresh browser context (empty HTTP cache): from `goto` to `body[data-rendered]`, the HTML's
-  server time (request start to response end, as the browser timed it) and the encoded
-  bytes (headers and bodies) of every response;
+range only and 5 reloads, as a smoke run). Chromium (Debian's, driven by Playwright) loads
+each view:
+- cold: the view's first request to the server (its own results not cached; the DuckDB
+  buffers, and queries pages share, such as a range's filter lists, may be warm from an
+  earlier view: the overview, loaded first, pays for those) in a fresh browser context
+  (empty HTTP cache): from `goto` to `body[data-rendered]`, the HTML's server time (request
+  start to response end, as the browser timed it) and the encoded bytes (headers and
+  bodies) of every response;
 - warm: then `reload` in the same context, the server's result cache and the browser's
   cache warm: p50 and p95 (nearest rank: of 10, the slowest) of the time to
   `body[data-rendered]`, and the bytes a reload transferred (the HTML alone when the static
@@ -40,7 +41,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Browser, Page, Request, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Response, sync_playwright
 from rich.console import Console
 from rich.table import Table
 
@@ -216,12 +217,16 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def until_rendered(page: Page, go: Callable[[], object]) -> float:
-    """Seconds from navigating (`go`, which returns at commit) to `body[data-rendered]`."""
+def until_rendered(page: Page, go: Callable[[], Response | None]) -> tuple[float, Response]:
+    """Seconds from navigating (`go`, which returns at commit) to `body[data-rendered]`,
+    and the document's response."""
     started = time.perf_counter()
-    go()
+    response = go()
     page.wait_for_selector(RENDERED, state="attached")
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if response is None or response.status != 200:
+        raise RuntimeError(f"{page.url} answered {response and response.status}")
+    return seconds, response
 
 
 def encoded_bytes(requests: list[Request]) -> int:
@@ -241,11 +246,7 @@ def measure(browser: Browser, server: Server, view: View, reloads: int) -> Measu
         finished: list[Request] = []
         page.on("requestfinished", lambda r: finished.append(r))
         server.requests()  # skip what came before
-        holder = {}
-        cold = until_rendered(page, lambda: holder.update(r=page.goto(url, wait_until="commit")))
-        response = holder["r"]
-        if response is None or response.status != 200:
-            raise RuntimeError(f"{url} answered {response and response.status}")
+        cold, response = until_rendered(page, lambda: page.goto(url, wait_until="commit"))
         page.wait_for_load_state("networkidle")  # late requests count as bytes too
         timing = response.request.timing
         result = Measured(
@@ -258,7 +259,8 @@ def measure(browser: Browser, server: Server, view: View, reloads: int) -> Measu
         result.server_ms.extend(server_ms(server, view))
         for _ in range(reloads):
             finished.clear()
-            result.warm_s.append(until_rendered(page, lambda: page.reload(wait_until="commit")))
+            seconds, _ = until_rendered(page, lambda: page.reload(wait_until="commit"))
+            result.warm_s.append(seconds)
             page.wait_for_load_state("load")
             result.warm_bytes.append(encoded_bytes(finished))
             result.server_ms.extend(server_ms(server, view))

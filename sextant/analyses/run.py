@@ -19,6 +19,7 @@ from sextant.catalog import dialects as d
 from sextant.catalog.compiler import explicit_precedence
 from sextant.catalog.definitions import Catalog
 from sextant.catalog.describe import DEFAULT_RANGE
+from sextant.catalog.memo import COMPILED
 from sextant.catalog.results import MAX_ROWS, QUERY_TIMEOUT_SECONDS, ResultCache
 from sextant.catalog.rows import Context
 from sextant.config import Settings
@@ -130,7 +131,11 @@ def run_analysis(
     analysis, query = parse(kind, body, catalog, settings=settings, today=today)
     today = today or datetime.now(query.zone).date()
     validate(analysis, query, Facts(catalog, known_events(engine)))
-    statements, sql = compile_analysis(analysis, catalog, query, engine.dialect)
+    statements, sql = COMPILED.get(
+        catalog,
+        ("analysis", kind, engine.dialect, query.model_dump_json()),
+        lambda: compile_analysis(analysis, catalog, query, engine.dialect),
+    )
     version = engine.data_version
     key = ("analysis", kind, engine.dialect, tuple(sql.values()), version, today)
     if cache is not None and (hit := cache.get(key)) is not None:

@@ -19,7 +19,9 @@ from sextant.catalog import Catalog
 from sextant.catalog.batch import run_batch
 from sextant.catalog.describe import CatalogSource, metric_detail, metric_summary, parse_query
 from sextant.catalog.dialects import DIALECTS
+from sextant.catalog.query import RangeQuery
 from sextant.catalog.results import ResultCache, run_query
+from sextant.catalog.values import MAX_VALUES, dimension_values
 from sextant.config import Settings
 from sextant.errors import InvalidInput
 
@@ -90,6 +92,39 @@ def query_metric(
     queries = [parse_query({**rest, "metric": name}, state.settings) for name in names]
     results = run_batch(state.engine, catalog, queries, cache=state.result_cache)
     return {"results": [r.as_dict() for r in results]}
+
+
+@router.get("/dimensions/{name}/values")
+def list_dimension_values(
+    name: str,
+    request: Request,
+    date_range: Annotated[
+        str | None, Query(alias="range", description="a preset such as last_30_days")
+    ] = None,
+    date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
+    timezone: str | None = None,
+    where: Annotated[list[str] | None, Query(description="conditions, as in queries")] = None,
+    tenants: Annotated[list[str] | None, Query(description="tenant ids to read")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_VALUES)] = 100,
+) -> dict[str, Any]:
+    """The values of a dimension among the sessions of a range, the most frequent first (what
+    a dashboard filter offers). Default range: the last 30 complete days."""
+    state = request.app.state
+    body = {
+        "range": date_range,
+        "from": date_from,
+        "to": date_to,
+        "where": where or (),
+        "tenants": tenants,
+        "timezone": timezone or state.settings.timezone,
+    }
+    if date_range is None and date_from is None and date_to is None:
+        body["range"] = "last_30_days"
+    query = RangeQuery.parse({k: v for k, v in body.items() if v is not None})
+    return dimension_values(
+        state.engine, _catalog(request), query, name, limit=limit, cache=state.result_cache
+    )
 
 
 def install(state: Any, settings: Settings) -> None:

@@ -27,6 +27,7 @@ from sextant.catalog.compiler import (
     shared_lookback,
 )
 from sextant.catalog.definitions import Catalog
+from sextant.catalog.memo import COMPILED
 from sextant.catalog.query import MetricQuery
 from sextant.catalog.results import (
     MAX_ROWS,
@@ -98,7 +99,11 @@ def run_batch(
 
 
 def _run_together(engine, catalog, queries, cache, today, timeout) -> list[MetricResult]:
-    alone, statement = compile_batch(catalog, queries, engine.dialect)
+    alone, statement = COMPILED.get(
+        catalog,
+        ("batch", engine.dialect, *(q.model_dump_json() for q in queries)),
+        lambda: compile_batch(catalog, queries, engine.dialect),
+    )
     today = today or datetime.now(queries[0].zone).date()
     version = engine.data_version
     keys = [cache_key(c, version, today) for c in alone]

@@ -19,6 +19,7 @@ from typing import Any
 
 from sextant.catalog.compiler import Compiled, compile_query
 from sextant.catalog.definitions import Catalog
+from sextant.catalog.memo import COMPILED
 from sextant.catalog.query import MetricQuery
 from sextant.store.engine import Engine, is_truncated
 
@@ -97,7 +98,11 @@ def run_query(
     timeout: float | None = QUERY_TIMEOUT_SECONDS,
 ) -> MetricResult:
     """Compile `query` for the engine's dialect, run it (or take it from `cache`), shape it."""
-    compiled = compile_query(catalog, query, engine.dialect)
+    compiled = COMPILED.get(
+        catalog,
+        ("metric", engine.dialect, query.model_dump_json()),
+        lambda: compile_query(catalog, query, engine.dialect),
+    )
     today = today or datetime.now(query.zone).date()
     version = engine.data_version
     key = cache_key(compiled, version, today)

@@ -1,13 +1,14 @@
-"""The choices the filter controls offer: the values of each filter's dimension among the
-people active in the view's range (the largest first), from the catalog's `active_persons`
-metric broken down by the dimension, so they come through the same compiler and cache as
-every number.
+"""The choices the filter controls offer: the values of each filter's dimension in the view's
+range, the most frequent first (`catalog/values.py`, as `GET /api/v1/dimensions/{name}/values`
+answers), with the chosen value always among them.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from sextant.catalog.query import RangeQuery
+from sextant.catalog.values import dimension_values
 from sextant.errors import SextantError
 from sextant.web.context import PageContext
 from sextant.web.state import FILTERS
@@ -33,26 +34,27 @@ ZONES = (
 
 
 def filter_values(ctx: PageContext) -> dict[str, list[str]]:
-    """Each filter's values (and the workspace list), the chosen value always among them."""
+    """Each filter's values (and the workspace list) over the view's range, unfiltered."""
     state = ctx.state
-    unfiltered = replace(state, filters={}, tenant=None)
+    query = RangeQuery.parse(replace(state, filters={}, tenant=None).body(), today=state.today)
     dimensions = {"tenant": "tenant", **{name: dim for name, (_, dim) in FILTERS.items()}}
-    out = {}
+    out: dict[str, list[str]] = {}
     for name, dimension in dimensions.items():
         try:
-            result = ctx.metrics(
-                ["active_persons"], state=unfiltered, breakdown=[dimension], grain="month"
-            )[0]
-        except SextantError:  # a catalog without the metric or dimension: free text only
+            found = dimension_values(
+                ctx.engine,
+                ctx.catalog,
+                query,
+                dimension,
+                limit=MAX_TENANTS,
+                cache=ctx.cache,
+                today=state.today,
+            )
+        except SextantError:  # a catalog without the dimension: free text only
             out[name] = []
             continue
-        totals: dict[str, int] = {}
-        for row in result.rows:
-            if row.get(dimension) is not None:
-                key = str(row[dimension])
-                totals[key] = totals.get(key, 0) + (row["value"] or 0)
-        ranked = sorted(totals, key=lambda k: (-totals[k], k))
-        out[name] = ranked[:MAX_TENANTS] if name == "tenant" else sorted(ranked)
+        values = [v["value"] for v in found["values"]]
+        out[name] = values if name == "tenant" else sorted(values)
     for name, value in [("tenant", state.tenant), *state.filters.items()]:
         if value is not None and value not in out[name]:
             out[name].insert(0, value)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import plotly.graph_objects as go
-
 from sextant.web import charts
+from sextant.web.charts import Figure
 from sextant.web.formatting import number
 
 
@@ -29,7 +28,7 @@ class Panel:
     definition: str
     columns: list[Column]
     rows: list[dict[str, Any]]
-    figure: go.Figure | None = None
+    figure: Figure | None = None
     sql: dict[str, str] = field(default_factory=dict)
     summary: str = ""  # one sentence on what the chart shows, for screen readers
     empty: str | None = None  # why there is nothing to show and what to do
@@ -56,7 +55,7 @@ class Kpi:
     definition: str
     metric: str  # catalog name, linked to its definition page
     change: dict[str, Any] | None = None
-    sparkline: go.Figure | None = None
+    sparkline: Figure | None = None
 
     @property
     def text(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from types import SimpleNamespace
 
 import httpx
 import plotly
+import plotly.graph_objects as go
 import pytest
 
 from sextant.web.pages.overview import CARDS
@@ -305,3 +307,33 @@ def test_metric_catalog_lists_definitions_owners_sql_and_pages(dashboard):
     assert 'href="/metrics/dau"' in detail and 'href="/metrics/mau"' in detail  # computed from
     missing = dashboard.get("/metrics/nope")
     assert missing.status_code == 404 and "No metric named" in missing.text
+
+
+@pytest.mark.parametrize("path", [*PAGES[:5], "/funnels?by=plan", "/retention?by=plan"])
+def test_every_embedded_figure_is_a_valid_plotly_figure(dashboard, path):
+    html = dashboard.get(path + ("&" if "?" in path else "?") + "range=last_30_days").text
+    figures = re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html)
+    assert figures
+    for text in figures:
+        go.Figure(json.loads(text))  # graph_objects' validators reject any unknown property
+
+
+def test_filter_values_are_the_dimension_values_api_ordered_by_sessions(dashboard):
+    api = httpx.get(
+        f"{dashboard.url}/api/v1/dimensions/plan/values",
+        params={"range": "last_30_days"},
+        headers={"Authorization": f"Bearer {dashboard.server.control_token}"},
+    ).json()
+    sliced = dashboard.api("analyses/sessions", {"range": "last_30_days", "breakdown": ["plan"]})
+    per_plan = {s["plan"]: s["sessions"] for s in sliced["result"]["slices"] if s["plan"]}
+    assert {v["value"]: v["sessions"] for v in api["values"]} == per_plan
+    counts = [v["sessions"] for v in api["values"]]
+    assert counts == sorted(counts, reverse=True)
+    html = dashboard.get("/sessions?range=last_30_days").text
+    offered = re.search(r'<select id="f-plan".*?</select>', html, flags=re.S).group(0)
+    assert re.findall(r"<option>([^<]+)</option>", offered) == sorted(per_plan)
+    unknown = httpx.get(
+        f"{dashboard.url}/api/v1/dimensions/nope/values",
+        headers={"Authorization": f"Bearer {dashboard.server.control_token}"},
+    )
+    assert unknown.status_code in (400, 404) and unknown.json()["ok"] is False

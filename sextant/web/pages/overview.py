@@ -54,7 +54,7 @@ def build(ctx: PageContext) -> Page:
         page.kpis.append(
             Kpi(
                 id=name,
-                label=result.label,
+                label=f"North Star: {result.label}" if name == "north_star" else result.label,
                 value=value,
                 unit=result.unit,
                 basis=BASIS.get(rule, f"on {state.date_to}"),
