@@ -34,18 +34,20 @@ TIME_UNITS = ((120, 1, "seconds"), (7_200, 60, "minutes"), (172_800, 3_600, "hou
 
 
 def _in_time_unit(
-    series: dict[str, Sequence[Any]], y_title: str
-) -> tuple[dict[str, list[Any]], str]:
+    series: dict[str, Sequence[Any]], unit: str | None, y_title: str
+) -> tuple[dict[str, Sequence[Any]], str | None, str]:
     """Durations in the unit that suits their largest value (a p95 of 300,000 s reads as
-    83 hours); `y_title` names the unit where it said "seconds".
+    83 hours); `y_title` names the unit where it said "seconds". Other units pass through.
 
-    >>> _in_time_unit({"p95": [30, 3600]}, "seconds from step 1")
-    ({'p95': [0.5, 60.0]}, 'minutes from step 1')
+    >>> _in_time_unit({"p95": [30, 3600]}, "seconds", "seconds from step 1")
+    ({'p95': [0.5, 60.0]}, None, 'minutes from step 1')
     """
+    if unit != "seconds":
+        return series, unit, y_title
     top = max((v for values in series.values() for v in values if v is not None), default=0)
     divisor, name = next(((d, n) for limit, d, n in TIME_UNITS if top < limit), (86_400, "days"))
     scaled = {k: [None if v is None else v / divisor for v in vs] for k, vs in series.items()}
-    return scaled, y_title.replace("seconds", name)
+    return scaled, None, y_title.replace("seconds", name)
 
 
 AXIS = {
@@ -89,9 +91,7 @@ def line(
     y_title: str = "",
     x_title: str = "",
 ) -> Figure:
-    if unit == "seconds":
-        series, y_title = _in_time_unit(series, y_title)
-        unit = None
+    series, unit, y_title = _in_time_unit(series, unit, y_title)
     traces = [
         {
             "type": "scatter",
@@ -119,9 +119,7 @@ def bars(
     horizontal: bool = False,
     text: dict[str, Sequence[str]] | None = None,
 ) -> Figure:
-    if unit == "seconds":
-        series, y_title = _in_time_unit(series, y_title)
-        unit = None
+    series, unit, y_title = _in_time_unit(series, unit, y_title)
     traces = []
     for name, values in series.items():
         trace = {"type": "bar", "name": name, "orientation": "h" if horizontal else "v"}

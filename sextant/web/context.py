@@ -6,7 +6,7 @@ never build SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sextant.analyses import run_analysis
@@ -17,6 +17,7 @@ from sextant.catalog.describe import parse_query
 from sextant.catalog.results import MetricResult, ResultCache
 from sextant.config import Settings
 from sextant.store.engine import Engine
+from sextant.web.panels import Page
 from sextant.web.state import ViewState
 
 
@@ -27,6 +28,13 @@ class PageContext:
     settings: Settings
     cache: ResultCache
     state: ViewState
+    page: Page | None = field(default=None, init=False)  # as far as built, for error pages
+
+    def start(self, page: Page) -> Page:
+        """The page being built: if its queries are refused, the route still shows its own
+        controls (a funnel's steps) beside the message, so the user can fix them there."""
+        self.page = page
+        return page
 
     def analysis(self, kind: str, **options: Any) -> AnalysisResult:
         """`kind` over the view's range and filters, as `POST /api/v1/analyses/{kind}`."""

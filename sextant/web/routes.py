@@ -116,7 +116,9 @@ def _page_route(spec: PageSpec):
             try:
                 built = spec.build(ctx)
             except InvalidInput as exc:
-                problems = [p.message for p in exc.problems] or [exc.message]
+                problems = [p.message for p in exc.problems]
+                built = ctx.page or built
+                built.panels, built.kpis, built.message = [], [], None
         if state.errors or problems:
             built.intro = built.intro or "Fix the highlighted value to see this page."
         return render(

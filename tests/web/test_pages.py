@@ -259,6 +259,7 @@ def test_funnel_builder_and_breakdown_when_chosen_on_the_page(dashboard):
     # A funnel with one step, or a saved name that does not exist, is answered on the page.
     one = dashboard.get("/funnels?funnel=custom&step=signed_up")
     assert one.status_code == 400 and "a funnel needs at least 2 steps" in one.text
+    assert 'id="p-step-2"' in one.text  # the builder stays on the page to fix it
     missing = dashboard.get("/funnels?funnel=nope")
     assert missing.status_code == 400 and "nope" in missing.text
 

@@ -16,13 +16,15 @@ SHOWN_SLICES = 6
 
 def build(ctx: PageContext) -> Page:
     by = ctx.state.option("by", "")
-    page = Page(
-        "features",
-        "Features",
-        "Which features people use: the share of the range's active people who used each "
-        "feature at least once.",
-        controls="_features_controls.html",
-        extra={"by": by, "slices": SLICES},
+    page = ctx.start(
+        Page(
+            "features",
+            "Features",
+            "Which features people use: the share of the range's active people who used each "
+            "feature at least once.",
+            controls="_features_controls.html",
+            extra={"by": by, "slices": SLICES},
+        )
     )
     definition = ctx.describe("feature_adoption")
     whole = ctx.analysis("adoption")

@@ -39,15 +39,17 @@ def build(ctx: PageContext) -> Page:
     name = state.option("funnel", DEFAULT)
     by = state.option("by", "")
     steps = list(state.options.get("step", ()))[:MAX_STEPS]
-    page = Page(
-        "funnels",
-        "Funnels",
-        "Of the people who did the first step in the range, how many went on to each later "
-        "step within the window. Pick a saved flow or build one from your events.",
-        controls="_funnel_controls.html",
+    page = ctx.start(
+        Page(
+            "funnels",
+            "Funnels",
+            "Of the people who did the first step in the range, how many went on to each later "
+            "step within the window. Pick a saved flow or build one from your events.",
+            controls="_funnel_controls.html",
+        )
     )
     page.extra = {
-        "saved": saved,
+        "flows": {key: f["label"] for key, f in saved.items()} | {"custom": "Build your own"},
         "name": name,
         "events": ctx.events(),
         "steps": steps,

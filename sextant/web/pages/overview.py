@@ -33,12 +33,14 @@ BASIS = {"sum": "total", "mean": "average per day", "weighted:signups": "of the 
 
 
 def build(ctx: PageContext) -> Page:
-    page = Page(
-        "overview",
-        "Overview",
-        "The headline numbers for the range, each against the previous period of the same "
-        "length. Hover or open the (i) beside a number for its definition; each name links to "
-        "its catalog entry.",
+    page = ctx.start(
+        Page(
+            "overview",
+            "Overview",
+            "The headline numbers for the range, each against the previous period of the same "
+            "length. Hover or open the (i) beside a number for its definition; each name links to "
+            "its catalog entry.",
+        )
     )
     state = ctx.state
     both = replace(state, date_from=state.previous().date_from)

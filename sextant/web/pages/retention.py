@@ -26,13 +26,15 @@ def build(ctx: PageContext) -> Page:
     period = state.option("period", "week")
     period = period if period in PERIODS else "week"
     by = state.option("by", "")
-    page = Page(
-        "retention",
-        "Retention",
-        f"Who comes back after their first visit. Cohorts start in the range; a longer range "
-        f"shows more cohorts. {RULES}",
-        controls="_retention_controls.html",
-        extra={"period": period, "by": by, "periods": PERIODS, "slices": SLICES},
+    page = ctx.start(
+        Page(
+            "retention",
+            "Retention",
+            f"Who comes back after their first visit. Cohorts start in the range; a longer range "
+            f"shows more cohorts. {RULES}",
+            controls="_retention_controls.html",
+            extra={"period": period, "by": by, "periods": PERIODS, "slices": SLICES},
+        )
     )
     options = {"period": period, "periods": PERIOD_COUNT[period]}
     whole = ctx.analysis("retention", **options)

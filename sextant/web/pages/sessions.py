@@ -25,11 +25,13 @@ HEADLINE_METRICS = METRICS[:3]
 
 
 def build(ctx: PageContext) -> Page:
-    page = Page(
-        "sessions",
-        "Sessions",
-        "How long visits last and where they end. A session ends after 30 minutes without an "
-        "event (or at 24 hours); it counts on the day it starts.",
+    page = ctx.start(
+        Page(
+            "sessions",
+            "Sessions",
+            "How long visits last and where they end. A session ends after 30 minutes without an "
+            "event (or at 24 hours); it counts on the day it starts.",
+        )
     )
     result = ctx.analysis("sessions")
     if result.empty:
