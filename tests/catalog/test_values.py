@@ -42,8 +42,8 @@ def test_values_are_sessions_by_first_event_value_most_frequent_first(
 
 
 def test_values_follow_filters_and_the_limit(engines, catalog, data):
-    query = RangeQuery.parse({**RANGE, "where": ["plan = 'free'"]}, today=date(2024, 11, 15))
+    query = RangeQuery.parse({**RANGE, "where": ["plan = 'plus'"]}, today=date(2024, 11, 15))
     found = dimension_values(engines, catalog, query, "country", limit=1, today=date(2024, 11, 15))
-    want = expected(data, "country", where=lambda e: e.plan == "free")
-    assert len(want) > 1
+    want = expected(data, "country", where=lambda e: e.plan == "plus")
+    assert len(want) > 1 and want != expected(data, "country")  # the filter and limit bite
     assert [(v["value"], v["sessions"]) for v in found["values"]] == want[:1]
