@@ -1,6 +1,10 @@
 """The dashboard's HTTP routes: each page (server-rendered, with its charts' Plotly figures
 embedded), each chart's CSV, and the metric catalog. A view's state is its URL; a bad value
 is answered on the page beside its control (status 400), never with a traceback.
+
+Access: there are no users or sign-in yet, so the dashboard answers only when the server is
+bound to this computer (127.0.0.1, the default and the demo's); bound to another address it
+refuses every page and export with 403 rather than hand the numbers to the network.
 """
 
 from __future__ import annotations
@@ -10,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from sextant import __version__
 from sextant.catalog.describe import metric_detail
 from sextant.catalog.dialects import DIALECTS
-from sextant.errors import InvalidInput, NotFound, Problem
+from sextant.errors import Forbidden, InvalidInput, NotFound, Problem
 from sextant.exports import MAX_EXPORT_ROWS, filename, limit_message, write_csv
 from sextant.web.assets import ASSETS
 from sextant.web.context import PageContext
@@ -26,6 +30,7 @@ from sextant.web.pages import PAGES, PageSpec, shown_on
 from sextant.web.panels import Page
 from sextant.web.state import FILTERS, RANGES, ViewState, read_state
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 TABLE_LIMIT = 500  # rows of a data table on the page; the CSV holds all
 EXPORT_LIMIT = MAX_EXPORT_ROWS  # rows of a CSV
 DIALECT_NAMES = {"duckdb": "DuckDB", "clickhouse": "ClickHouse"}
@@ -47,7 +52,18 @@ templates = Environment(
 )
 templates.globals["asset"] = ASSETS.url
 
-router = APIRouter(include_in_schema=False)
+
+def local_only(request: Request) -> None:
+    if request.app.state.settings.host not in LOOPBACK:
+        raise Forbidden(
+            "dashboard_local_only",
+            "the dashboard is served only on 127.0.0.1 until users and sign-in are set up",
+            field="host",
+            hint="serve with --host 127.0.0.1 (SEXTANT_HOST) and reach it through an SSH tunnel",
+        )
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(local_only)])
 
 
 def _params(request: Request) -> dict[str, list[str]]:
@@ -93,7 +109,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             version=__version__,
             data_version=app.engine.data_version,
             settings_timezone=app.settings.timezone,
-            local_demo=app.settings.host in {"127.0.0.1", "localhost", "::1"},
+            local_demo=app.settings.host in LOOPBACK,
             **context,
         )
         .encode()

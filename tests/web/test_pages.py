@@ -338,3 +338,12 @@ def test_filter_values_are_the_dimension_values_api_ordered_by_sessions(dashboar
         headers={"Authorization": f"Bearer {dashboard.server.control_token}"},
     )
     assert unknown.status_code in (400, 404) and unknown.json()["ok"] is False
+
+
+def test_dashboard_refuses_to_serve_the_network_before_users_exist(server_factory):
+    public = server_factory({"SEXTANT_HOST": "0.0.0.0"})
+    for path in ("/", "/sessions", "/metrics", "/export/sessions/trend.csv"):
+        response = httpx.get(public.url + path, timeout=30)
+        assert response.status_code == 403
+        error = response.json()["errors"][0]
+        assert error["code"] == "dashboard_local_only" and "127.0.0.1" in error["message"]
