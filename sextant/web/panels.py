@@ -34,7 +34,6 @@ class Panel:
     empty: str | None = None  # why there is nothing to show and what to do
     note: str | None = None
     wide: bool = False
-    metrics: tuple[str, ...] = ()  # catalog metrics the panel shows, for "where it is used"
 
     @property
     def figure_json(self) -> str | None:

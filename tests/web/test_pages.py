@@ -347,3 +347,15 @@ def test_dashboard_refuses_to_serve_the_network_before_users_exist(server_factor
         assert response.status_code == 403
         error = response.json()["errors"][0]
         assert error["code"] == "dashboard_local_only" and "127.0.0.1" in error["message"]
+
+
+def test_page_options_outside_the_lists_are_shown_or_refused_on_the_page(dashboard):
+    for path in ("/funnels?by=device", "/retention?by=device", "/features?by=device"):
+        response = dashboard.get(path + "&range=last_30_days")
+        assert response.status_code == 200, path
+        assert '<option value="device" selected>device</option>' in response.text
+    for path in ("/funnels?by=nope", "/retention?by=nope", "/features?by=nope"):
+        response = dashboard.get(path)
+        assert response.status_code == 400 and "nope" in response.text, path
+    builder = dashboard.get("/funnels?funnel=custom")  # starts from the default flow's steps
+    assert builder.status_code == 200 and 'id="p-step-4"' in builder.text

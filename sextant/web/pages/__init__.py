@@ -1,10 +1,12 @@
-"""The dashboard's pages, in navigation order: each a `build(ctx) -> Page` and the URL
-parameters of its own controls."""
+"""The dashboard's pages, in navigation order. Each page module has `build(ctx) -> Page`,
+`OPTIONS` (the URL parameters of its own controls) and `METRICS` (the catalog metrics it
+shows)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 from sextant.web.context import PageContext
 from sextant.web.pages import features, funnels, overview, retention, sessions
@@ -17,27 +19,22 @@ class PageSpec:
     path: str
     title: str
     build: Callable[[PageContext], Page]
-    options: tuple[str, ...] = ()
-    metrics: tuple[str, ...] = ()  # catalog metrics it shows, for the catalog's "shown on"
+    options: tuple[str, ...]  # URL parameters of the page's own controls
+    metrics: tuple[str, ...]  # catalog metrics it shows, for the catalog's "shown on"
+
+
+def _spec(slug: str, path: str, title: str, module: ModuleType) -> PageSpec:
+    return PageSpec(slug, path, title, module.build, module.OPTIONS, module.METRICS)
 
 
 PAGES = {
     spec.slug: spec
     for spec in (
-        PageSpec(
-            "overview", "/", "Overview", overview.build, (), (*overview.CARDS, "dau", "wau", "mau")
-        ),
-        PageSpec("sessions", "/sessions", "Sessions", sessions.build, (), sessions.METRICS),
-        PageSpec("funnels", "/funnels", "Funnels", funnels.build, funnels.OPTIONS),
-        PageSpec("retention", "/retention", "Retention", retention.build, retention.OPTIONS),
-        PageSpec(
-            "features",
-            "/features",
-            "Features",
-            features.build,
-            features.OPTIONS,
-            ("feature_adoption",),
-        ),
+        _spec("overview", "/", "Overview", overview),
+        _spec("sessions", "/sessions", "Sessions", sessions),
+        _spec("funnels", "/funnels", "Funnels", funnels),
+        _spec("retention", "/retention", "Retention", retention),
+        _spec("features", "/features", "Features", features),
     )
 }
 

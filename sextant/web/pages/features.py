@@ -12,6 +12,7 @@ from sextant.web.panels import Column, Page, Panel
 OPTIONS = ("by",)
 SLICES = {"": "No slice", "tenant": "Workspace", "plan": "Plan", "country": "Country"}
 SHOWN_SLICES = 6
+METRICS: tuple[str, ...] = ("feature_adoption",)
 
 
 def build(ctx: PageContext) -> Page:
@@ -54,7 +55,6 @@ def build(ctx: PageContext) -> Page:
             sql=whole.sql,
             summary=f"Adoption of the top {len(features)} features among "
             f"{top['active']:,} active people, largest first.",
-            metrics=("feature_adoption",),
         ),
         _over_time(top, whole.sql, definition),
     ]
@@ -83,7 +83,6 @@ def _over_time(top: dict, sql: dict[str, str], definition: str) -> Panel:
         sql=sql,
         summary="Daily adoption rate of each top feature.",
         wide=True,
-        metrics=("feature_adoption",),
     )
 
 
@@ -95,11 +94,11 @@ def _sliced(ctx: PageContext, by: str, definition: str) -> Panel:
     names = list(dict.fromkeys(f["feature"] for s in shown for f in s["features"]))[:10]
     return Panel(
         id="by_slice",
-        title=f"Adoption by {SLICES[by].lower()}",
+        title=f"Adoption by {SLICES.get(by, by).lower()}",
         definition=f"{definition} In a slice, both the people who used a feature and the "
         "active people are those of the slice.",
         columns=[
-            Column(by, SLICES[by]),
+            Column(by, SLICES.get(by, by)),
             Column("active", "Active people", "persons"),
             Column("rank", "Rank"),
             Column("feature", "Feature"),
@@ -126,5 +125,4 @@ def _sliced(ctx: PageContext, by: str, definition: str) -> Panel:
         else f"The chart shows the {SHOWN_SLICES} largest of {len(slices)} slices; the table "
         "and CSV hold them all.",
         wide=True,
-        metrics=("feature_adoption",),
     )

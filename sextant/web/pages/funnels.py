@@ -31,6 +31,7 @@ ORDERS = {
 }
 MAX_STEPS = 10
 SHOWN_SLICES = 8  # bars per step in the chart; the table holds every slice
+METRICS: tuple[str, ...] = ()
 
 
 def build(ctx: PageContext) -> Page:
@@ -39,6 +40,8 @@ def build(ctx: PageContext) -> Page:
     name = state.option("funnel", DEFAULT)
     by = state.option("by", "")
     steps = list(state.options.get("step", ()))[:MAX_STEPS]
+    if name == "custom" and not steps:  # start the builder from the default flow
+        steps = [s if isinstance(s, str) else s["event"] for s in saved[DEFAULT]["steps"]]
     page = ctx.start(
         Page(
             "funnels",
@@ -105,7 +108,7 @@ def build(ctx: PageContext) -> Page:
             definition=definition + " Conversion is from step 1; drop-off is the share lost "
             "since the step before.",
             columns=[
-                *([Column(by, BREAKDOWNS[by])] if by else []),
+                *([Column(by, BREAKDOWNS.get(by, by))] if by else []),
                 Column("step", "Step"),
                 Column("label", "Event"),
                 Column("persons", "People", "persons"),

@@ -30,6 +30,8 @@ CARDS = {  # metric -> how the range's value is formed
     "sessions": "sum",
 }
 BASIS = {"sum": "total", "mean": "average per day", "weighted:signups": "of the range's sign-ups"}
+OPTIONS: tuple[str, ...] = ()
+METRICS: tuple[str, ...] = tuple(CARDS)
 
 
 def build(ctx: PageContext) -> Page:
@@ -131,7 +133,6 @@ def _active_users(ctx: PageContext, results, current) -> Panel:
         sql={n: results[n].sql for n in names},
         summary="Daily, weekly and monthly active people for each day of the range.",
         wide=True,
-        metrics=names,
     )
 
 
@@ -155,5 +156,4 @@ def _signups(results, current) -> Panel:
         ),
         sql={n: results[n].sql for n in ("signups", "activation_rate")},
         summary="Sign-ups per day; the table adds each day's activation rate.",
-        metrics=("signups", "activation_rate"),
     )

@@ -19,6 +19,7 @@ RULES = (
     "share of them active again in exactly period N (calendar periods in the view's time "
     "zone). Blank cells have not ended yet and are left out of the averages."
 )
+METRICS: tuple[str, ...] = ()
 
 
 def build(ctx: PageContext) -> Page:
@@ -86,11 +87,11 @@ def build(ctx: PageContext) -> Page:
         ),
         Panel(
             id="curve",
-            title="Retention curve" + (f" by {SLICES[by].lower()}" if by else ""),
+            title="Retention curve" + (f" by {SLICES.get(by, by).lower()}" if by else ""),
             definition="Each period's retention averaged over the cohorts that have reached "
             f"it, weighted by cohort size. {RULES}",
             columns=[
-                *([Column(by, SLICES[by])] if by else []),
+                *([Column(by, SLICES.get(by, by))] if by else []),
                 Column("period", f"{period.title()} N"),
                 Column("rate", "Retention", "ratio"),
                 Column("persons", "Retained", "persons"),
@@ -117,7 +118,7 @@ def build(ctx: PageContext) -> Page:
             definition="Of the people whose first day is at least N days ago, the share "
             "active on day N after it (D1, D7, D14, D30, D60, D90).",
             columns=[
-                *([Column(by, SLICES[by])] if by else []),
+                *([Column(by, SLICES.get(by, by))] if by else []),
                 Column("day", "Day"),
                 Column("rate", "Retention", "ratio"),
                 Column("persons", "Retained", "persons"),

@@ -22,6 +22,7 @@ HEADLINES = (  # key path in a slice, label, unit, catalog metric
 )
 METRICS = tuple(h[3] for h in HEADLINES)
 HEADLINE_METRICS = METRICS[:3]
+OPTIONS: tuple[str, ...] = ()
 
 
 def build(ctx: PageContext) -> Page:
@@ -85,7 +86,6 @@ def build(ctx: PageContext) -> Page:
             sql=sql,
             summary="Average, median and 95th percentile session duration for each day.",
             wide=True,
-            metrics=HEADLINE_METRICS,
         ),
         Panel(
             id="durations",
