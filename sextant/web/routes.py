@@ -92,7 +92,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     path = request.url.path
     nav = [
         {
-            "href": f"{s.path}?{context['state'].query_string()}"
+            "href": f"{s.path}?{context['state'].shared_query()}"
             if context.get("state")
             else s.path,
             "title": s.title,

@@ -100,6 +100,10 @@ class ViewState:
     def query_string(self, **changes: Any) -> str:
         return urlencode(self.params(**changes), doseq=True)
 
+    def shared_query(self) -> str:
+        """The range, filters and time zone only: what a link to another page carries."""
+        return replace(self, options={}).query_string()
+
 
 def read_state(
     params: Mapping[str, list[str]],

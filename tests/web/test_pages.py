@@ -357,5 +357,8 @@ def test_page_options_outside_the_lists_are_shown_or_refused_on_the_page(dashboa
     for path in ("/funnels?by=nope", "/retention?by=nope", "/features?by=nope"):
         response = dashboard.get(path)
         assert response.status_code == 400 and "nope" in response.text, path
+    html = dashboard.get("/funnels?by=plan&range=last_30_days").text
+    features = re.search(r'href="(/features\?[^"]*)"', html).group(1)
+    assert "range=last_30_days" in features and "by=" not in features  # options stay on a page
     builder = dashboard.get("/funnels?funnel=custom")  # starts from the default flow's steps
     assert builder.status_code == 200 and 'id="p-step-4"' in builder.text
