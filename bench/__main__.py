@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ("generate", "capture_parse", "ingest", "metrics", "analyses", "web")
+BENCHMARKS = (
+    "generate",
+    "capture_parse",
+    "ingest",
+    "metrics",
+    "analyses",
+    "web",
+    "experiments_sim",
+)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sextant import __version__
-from sextant.api import analyses, capture, control, errors, metrics
+from sextant.api import analyses, capture, control, errors, experiments, metrics
 from sextant.config import Settings
 from sextant.ingest.model import Limits
 from sextant.ingest.pipeline import Ingestor
@@ -80,6 +80,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
     app.include_router(control.router)
     app.include_router(metrics.router)
     app.include_router(analyses.router)
+    app.include_router(experiments.router)
     app.include_router(assets.router)
     app.include_router(routes.router)
     app.add_middleware(RequestLog)

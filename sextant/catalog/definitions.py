@@ -36,13 +36,16 @@ class Catalog:
         origins: Mapping[str, Origin] | None = None,
         *,
         funnels: Mapping[str, dict] | None = None,
+        experiments: Mapping[str, dict] | None = None,
     ) -> None:
         self.metrics = dict(sorted(metrics.items()))
         self.dimensions = dict(sorted(dimensions.items()))
         self.event_flags = event_flags
         # Saved funnel definitions from the catalog directory, as written (checked on use).
         self.funnels = dict(funnels or {})
-        # Keys are "metric:<name>", "dimension:<name>", "event:<name>" and "funnel:<name>".
+        self.experiments = dict(experiments or {})  # configured experiments, as written
+        # Keys are "metric:<name>", "dimension:<name>", "event:<name>", "funnel:<name>" and
+        # "experiment:<name>".
         self.origins = dict(origins or {})
         self._aliases = {a: d.name for d in self.dimensions.values() for a in d.aliases}
 

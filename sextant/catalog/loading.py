@@ -20,7 +20,8 @@ from sextant.catalog.models import METRIC_TYPES, EventSelector, Metric
 from sextant.errors import InvalidInput, Problem
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
-SECTIONS = ("metrics", "dimensions", "events", "funnels")
+SECTIONS = ("metrics", "dimensions", "events", "funnels", "experiments")
+RAW_SECTIONS = ("funnels", "experiments")  # read as written; their own packages check them
 FLAGS = EventFlag.__args__
 _PYDANTIC_CODES = {"missing": "catalog_missing_field", "extra_forbidden": "catalog_unknown_field"}
 
@@ -32,8 +33,11 @@ class Layer:
     metrics: dict[str, tuple[Metric, Origin]] = field(default_factory=dict)
     dimensions: dict[str, tuple[Dimension, Origin]] = field(default_factory=dict)
     flags: dict[str, tuple[frozenset[str], Origin]] = field(default_factory=dict)
-    # Saved funnels, as written (analyses/funnels.py checks them when one is used).
-    funnels: dict[str, tuple[dict, Origin]] = field(default_factory=dict)
+    # Saved funnels and experiments by name, as written (analyses/funnels.py and
+    # experiments/ check them when one is used).
+    raw: dict[str, dict[str, tuple[dict, Origin]]] = field(
+        default_factory=lambda: {section: {} for section in RAW_SECTIONS}
+    )
     # Every name read, valid or not, so a duplicate is reported even beside a bad entry.
     seen: dict[tuple[str, str], Origin] = field(default_factory=dict)
 
@@ -73,7 +77,8 @@ def invalid(problems: list[Problem]) -> InvalidInput:
 
 
 def merge(layers: list[Layer]) -> Catalog:
-    metrics, dimensions, flags, origins, funnels = {}, {}, {}, {}, {}
+    metrics, dimensions, flags, origins = {}, {}, {}, {}
+    raw: dict[str, dict[str, dict]] = {section: {} for section in RAW_SECTIONS}
     for layer in layers:
         for name, (metric, origin) in layer.metrics.items():
             metrics[name], origins[f"metric:{name}"] = metric, origin
@@ -81,9 +86,17 @@ def merge(layers: list[Layer]) -> Catalog:
             dimensions[name], origins[f"dimension:{name}"] = dim, origin
         for event, (event_flags, origin) in layer.flags.items():
             flags[event], origins[f"event:{event}"] = event_flags, origin
-        for name, (funnel, origin) in layer.funnels.items():
-            funnels[name], origins[f"funnel:{name}"] = funnel, origin
-    return Catalog(metrics, dimensions, EventFlags(flags=flags), origins, funnels=funnels)
+        for section, entries in layer.raw.items():
+            for name, (entry, origin) in entries.items():
+                raw[section][name], origins[f"{section[:-1]}:{name}"] = entry, origin
+    return Catalog(
+        metrics,
+        dimensions,
+        EventFlags(flags=flags),
+        origins,
+        funnels=raw["funnels"],
+        experiments=raw["experiments"],
+    )
 
 
 def read_dir(directory: Path, problems: list[Problem]) -> Layer:
@@ -117,14 +130,15 @@ def read_file(path: Path, layer: Layer, problems: list[Problem]) -> None:
             problems.append(_at(path, key, "catalog_unknown_section", "", message))
         elif key.value == "events":
             _read_flags(path, value, layer, problems)
-        elif key.value == "funnels":
-            _read_funnels(path, value, layer, problems)
+        elif key.value in RAW_SECTIONS:
+            _read_named(path, key.value, value, layer, problems)
         else:
             _read_entries(path, key.value, value, layer, problems)
 
 
 _SECTIONS_EXPECTED = (
-    "expected a mapping with metrics (a list), dimensions (a list), events, funnels (a list)"
+    "expected a mapping with metrics (a list), dimensions (a list), events, funnels (a list), "
+    "experiments (a list)"
 )
 
 
@@ -249,18 +263,19 @@ def _read_flags(path: Path, node: Node, layer: Layer, problems: list) -> None:
         layer.flags[str(key.value)] = (frozenset(flags), Origin(str(path), key.start_mark.line + 1))
 
 
-def _read_funnels(path: Path, node: Node, layer: Layer, problems: list) -> None:
+def _read_named(path: Path, section: str, node: Node, layer: Layer, problems: list) -> None:
     items = node.value if isinstance(node, SequenceNode) else None
     if items is None or any(
         not isinstance(f := _construct(item), dict) or not isinstance(f.get("name"), str)
         for item in items
     ):
-        message = "section 'funnels' must be a list of entries, each starting '- name: ...'"
-        problems.append(_at(path, node, "catalog_section_invalid", "funnels", message))
+        message = f"section {section!r} must be a list of entries, each starting '- name: ...'"
+        problems.append(_at(path, node, "catalog_section_invalid", section, message))
         return
     for item in items:
-        funnel = _construct(item)
-        layer.funnels[funnel["name"]] = (funnel, Origin(str(path), item.start_mark.line + 1))
+        entry = _construct(item)
+        origin = Origin(str(path), item.start_mark.line + 1)
+        layer.raw[section][entry["name"]] = (entry, origin)
 
 
 def _construct(node: Node) -> Any:

@@ -209,3 +209,98 @@ def to_json(fig: Figure) -> str:
     """The figure as JSON that cannot close the <script> element holding it."""
     text = orjson.dumps(fig, option=orjson.OPT_NON_STR_KEYS).decode()
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def intervals(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    *,
+    unit: str | None,
+    x_title: str = "",
+) -> Figure:
+    """Point estimates with their intervals, one row each (lift with its 95% CI), and the
+    zero line to read them against."""
+    plus = [None if v is None or h is None else h - v for v, h in zip(values, highs, strict=True)]
+    minus = [
+        None if v is None or lo is None else v - lo for v, lo in zip(values, lows, strict=True)
+    ]
+    trace = {
+        "type": "scatter",
+        "mode": "markers",
+        "x": list(values),
+        "y": list(labels),
+        "marker": {"size": 10, "color": PALETTE[0]},
+        "error_x": {
+            "type": "data",
+            "symmetric": False,
+            "array": plus,
+            "arrayminus": minus,
+            "color": PALETTE[0],
+            "thickness": 2,
+            "width": 6,
+        },
+    }
+    layout = _layout(unit=None, x_title=x_title, legend=False)
+    layout |= {"hovermode": "closest", "height": max(200, 40 * len(labels) + 90)}
+    layout["xaxis"] |= {
+        **_axis(unit),
+        "zeroline": True,
+        "zerolinecolor": "#1f2328",
+        "zerolinewidth": 2,
+        "showgrid": True,
+        "gridcolor": "#eaeef2",
+    }
+    layout["yaxis"] = {**AXIS, "autorange": "reversed", "type": "category"}
+    return {"data": [trace], "layout": layout}
+
+
+def band(
+    x: Sequence[Any],
+    series: dict[str, tuple[Sequence[Any], Sequence[Any], Sequence[Any]]],
+    *,
+    unit: str | None,
+    y_title: str = "",
+    x_title: str = "",
+) -> Figure:
+    """Each series' middle line with a shaded band between its low and high (cumulative lift
+    with its interval)."""
+    traces = []
+    for i, (name, (mid, low, high)) in enumerate(series.items()):
+        color = PALETTE[i % len(PALETTE)]
+        traces += [
+            {
+                "type": "scatter",
+                "x": list(x),
+                "y": list(high),
+                "mode": "lines",
+                "line": {"width": 0},
+                "showlegend": False,
+                "hoverinfo": "skip",
+                "name": f"{name} high",
+            },
+            {
+                "type": "scatter",
+                "x": list(x),
+                "y": list(low),
+                "mode": "lines",
+                "line": {"width": 0},
+                "fill": "tonexty",
+                "fillcolor": "rgba(11,98,164,0.18)",
+                "showlegend": False,
+                "hoverinfo": "skip",
+                "name": f"{name} low",
+            },
+            {
+                "type": "scatter",
+                "x": list(x),
+                "y": list(mid),
+                "mode": "lines",
+                "name": name,
+                "line": {"width": 2, "color": color},
+            },
+        ]
+    layout = _layout(unit=unit, x_title=x_title, y_title=y_title, legend=len(series) > 1)
+    layout["yaxis"] |= {"rangemode": "normal", "zeroline": True, "zerolinecolor": "#1f2328"}
+    return {"data": traces, "layout": layout}

@@ -48,8 +48,9 @@ OPTIONS: dict[str, list[dict[str, Any]]] = {
     "stickiness": [{}, {"unit": "week", "cumulative": True}],
     "lifecycle": [{}, {"event": "page_edited"}],
     "paths": [{"event": "signed_up"}, {"event": "page_created", "direction": "before"}],
+    "experiment": [{"experiment": "onboarding-checklist"}],
 }
-UNSLICED = {"paths"}  # analyses that refuse breakdowns
+UNSLICED = {"paths", "experiment"}  # analyses that refuse breakdowns
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from sextant.web.context import PageContext
-from sextant.web.pages import features, funnels, overview, retention, sessions
+from sextant.web.pages import experiments, features, funnels, overview, retention, sessions
 from sextant.web.panels import Page
 
 
@@ -35,6 +35,7 @@ PAGES = {
         _spec("funnels", "/funnels", "Funnels", funnels),
         _spec("retention", "/retention", "Retention", retention),
         _spec("features", "/features", "Features", features),
+        _spec("experiments", "/experiments", "Experiments", experiments),
     )
 }
 
