@@ -157,6 +157,9 @@ def test_demo_generates_default_data_once_then_shows_summary(tmp_path):
         page = wait_for_page(f"http://127.0.0.1:{port}/?range=last_7_days", second)
         assert page.status_code == 200 and 'id="kpi-sessions"' in page.text
         assert "No sessions in range" not in page.text
+        # The generated experiment's planted lift (+10% activation) shows on its readout.
+        readout = httpx.get(f"http://127.0.0.1:{port}/experiments", timeout=60).text
+        assert "test is better: +" in readout and "activation" in readout
     finally:
         second.send_signal(signal.SIGTERM)
         out, err = second.communicate(timeout=30)

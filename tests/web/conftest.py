@@ -29,7 +29,7 @@ ARTIFACTS = Path(os.environ.get("SEXTANT_TEST_ARTIFACTS", "test-artifacts"))
 @dataclass
 class Dashboard:
     server: LiveServer
-    events: list  # each with id, event, person_id, tenant_id, timestamp, session_id
+    events: list  # each with id, event, person_id, tenant_id, timestamp, session_id, properties
     overrides: dict[int, int]
 
     @property
@@ -61,7 +61,7 @@ def dashboard(tmp_path_factory) -> Dashboard:
     events = [
         SimpleNamespace(**row)
         for row in engine.execute(
-            "SELECT id, event, person_id, tenant_id, timestamp, session_id FROM events"
+            "SELECT id, event, person_id, tenant_id, timestamp, session_id, properties FROM events"
         ).to_pylist()
     ]
     merged = engine.execute("SELECT old_person_id, person_id FROM person_overrides")

@@ -33,6 +33,7 @@ PAGES = {
     "funnel-builder": "/funnels?funnel=custom&step=signed_up&step=page_created&by=plan",
     "retention": "/retention?range=last_90_days&by=channel",
     "features": "/features?range=last_30_days&by=plan",
+    "experiment": "/experiments?experiment=onboarding-checklist",
     "metrics": "/metrics",
     "metric": "/metrics/stickiness",
 }
