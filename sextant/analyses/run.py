@@ -137,7 +137,16 @@ def run_analysis(
         lambda: compile_analysis(analysis, catalog, query, engine.dialect),
     )
     version = engine.data_version
-    key = ("analysis", kind, engine.dialect, tuple(sql.values()), version, today)
+    # The query too: shaping reads options the SQL does not (a readout's correction).
+    key = (
+        "analysis",
+        kind,
+        engine.dialect,
+        query.model_dump_json(),
+        tuple(sql.values()),
+        version,
+        today,
+    )
     if cache is not None and (hit := cache.get(key)) is not None:
         return replace(hit, cached=True, elapsed_ms=0.0)
     started = time.perf_counter()

@@ -16,6 +16,27 @@ from sextant import stats
 from sextant.experiments.definitions import ExperimentMetric
 
 ALPHA = 0.05
+# What a comparison's warning codes mean, as the page says them beside an empty value.
+WARNINGS = {
+    "too_few_persons": "fewer than two persons in a variant",
+    "zero_denominator": "the ratio's denominator is zero",
+    "zero_control_mean": "control's value is 0, so a relative lift is undefined",
+    "zero_variance": "everyone in a variant has the same value",
+    "negative_control_mean": "control's value is negative: read the lift's sign with care",
+    "no_covariate_variance": "no pre-exposure differences to adjust for (CUPED not applied)",
+    "prior_needs_control_mean": "the prior needs a non-zero control value",
+}
+
+
+def explain(codes: list[str]) -> str | None:
+    """Warning codes in plain words.
+
+    >>> explain(["zero_variance"])
+    'everyone in a variant has the same value'
+    """
+    return "; ".join(WARNINGS.get(code, code) for code in codes) or None
+
+
 SUMS = (
     "n",
     "post_sum",

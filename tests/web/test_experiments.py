@@ -118,3 +118,16 @@ def test_page_shows_the_api_verdict_and_its_csv_equals_the_api(dashboard):
             assert row["lift"] == ""
         else:
             assert float(row["lift"]) == pytest.approx(v["lift"], rel=1e-12)
+
+
+def test_power_calculator_sizes_for_the_effect_chosen_on_the_page(dashboard):
+    def needed(effect: str) -> int:
+        text = dashboard.get(
+            f"/export/experiments/power.csv?experiment={FLAG}&effect={effect}"
+        ).text
+        return int(next(csv.DictReader(io.StringIO(text)))["needed_per_variant"])
+
+    assert needed("5") > needed("10") > 0
+    refused = dashboard.get(f"/experiments?experiment={FLAG}&effect=lots")
+    assert refused.status_code == 400 and "effect" in refused.text
+    assert 'id="p-effect"' in refused.text  # the control stays there to fix it

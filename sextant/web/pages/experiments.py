@@ -13,11 +13,12 @@ from __future__ import annotations
 from sextant.analyses import get
 from sextant.errors import NotFound
 from sextant.experiments.listing import list_experiments, readout_body
+from sextant.experiments.readout import explain
 from sextant.web import charts
 from sextant.web.context import PageContext
 from sextant.web.panels import Column, Page, Panel
 
-OPTIONS = ("experiment", "correction")
+OPTIONS = ("experiment", "correction", "effect")
 METRICS: tuple[str, ...] = ()
 CORRECTIONS = {"holm": "Holm-Bonferroni", "bh": "Benjamini-Hochberg", "none": "None"}
 
@@ -57,7 +58,7 @@ def build(ctx: PageContext) -> Page:
                 "experiments section."
             )
         return page
-    body = {"correction": state.option("correction", "holm")}
+    body = {"correction": state.option("correction", "holm"), "effect": _effect(state)}
     if state.range == "custom":
         body |= {"from": str(state.date_from), "to": str(state.date_to)}
     try:
@@ -124,7 +125,7 @@ def _lifts(readout: dict, sql: dict[str, str]) -> Panel:
                     "p_adjusted": v.get("p_adjusted"),
                     "chance_to_win": v.get("chance_to_win"),
                     "persons": v.get("persons"),
-                    "warnings": ", ".join(v.get("warnings", [])) or None,
+                    "warnings": explain(v.get("warnings", [])),
                 }
             )
     labels = [f"{r['metric']} · {r['variant']}" for r in rows]
@@ -225,3 +226,12 @@ def _power(readout: dict, sql: dict[str, str]) -> Panel:
         sql={},
         summary="The minimum detectable lift of each metric with the current sample.",
     )
+
+
+def _effect(state) -> float | str:
+    """The power calculator's effect, typed in percent (the analysis refuses a bad one)."""
+    text = state.option("effect", "5")
+    try:
+        return float(text) / 100
+    except ValueError:
+        return text
