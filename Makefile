@@ -26,7 +26,8 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev browser
 	$(BIN)/ruff check sextant tests bench
 	$(BIN)/ruff format --check sextant tests bench
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not serial"
+	$(BIN)/pytest -m serial -n 0
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix sextant tests bench

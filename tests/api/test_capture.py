@@ -202,6 +202,7 @@ def test_accepted_events_are_stored_once_when_client_retries(live_server):
     assert live_server.rows() == 2
 
 
+@pytest.mark.serial  # a latency bound: not beside another worker
 def test_slow_body_gets_408_and_other_clients_are_served_meanwhile(server_factory):
     server = server_factory({"SEXTANT_BODY_TIMEOUT_SECONDS": "1"})
     host, port = server.url.removeprefix("http://").split(":")

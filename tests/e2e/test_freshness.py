@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import httpx
+import pytest
 
 from tests.conftest import LiveServer, readyz, wait_drained
 
@@ -103,6 +104,7 @@ def visible_after(sent: Sent, polled: Polled) -> list[float]:
     return delays
 
 
+@pytest.mark.serial  # a latency bound: not beside another worker
 def test_accepted_events_are_queryable_within_a_second_when_load_is_sustained(live_server):
     payloads = bodies(live_server.key, int(RATE * SECONDS / BATCH))
     sent, polled, done = Sent(), Polled(), threading.Event()
