@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -86,6 +87,21 @@ class ResultCache:
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+
+
+def remembered(
+    cache: ResultCache | None, engine: Engine, key: tuple, compute: Callable[[], Any]
+) -> tuple[Any, bool]:
+    """`compute()`, or its answer for `key` on this data version from `cache`; an answer is
+    not kept when the data changed while it was computed. Also says whether it was cached."""
+    version = engine.data_version
+    full = (*key, version)
+    if cache is not None and (hit := cache.get(full)) is not None:
+        return hit, True
+    value = compute()
+    if cache is not None and engine.data_version == version:
+        cache.put(full, value)
+    return value, False
 
 
 def run_query(

@@ -17,7 +17,7 @@ from sextant.catalog.compiler import explicit_precedence
 from sextant.catalog.definitions import Catalog
 from sextant.catalog.memo import COMPILED
 from sextant.catalog.query import RangeQuery
-from sextant.catalog.results import QUERY_TIMEOUT_SECONDS, ResultCache
+from sextant.catalog.results import QUERY_TIMEOUT_SECONDS, ResultCache, remembered
 from sextant.catalog.rows import Context, select_rows
 from sextant.store.engine import Engine
 
@@ -68,19 +68,18 @@ def dimension_values(
         lambda: _compiled(catalog, query, dimension, limit, engine.dialect),
     )
     today = today or datetime.now(query.zone).date()
-    key = ("values", engine.dialect, sql, engine.data_version, today)
-    if cache is not None and (hit := cache.get(key)) is not None:
-        return hit | {"cached": True, "elapsed_ms": 0.0}
-    version = engine.data_version
-    started = time.perf_counter()
-    rows = engine.execute(statement, max_rows=limit, timeout=QUERY_TIMEOUT_SECONDS).to_pylist()
-    result = {
-        "dimension": dimension,
-        "values": [{"value": str(r["value"]), "sessions": r["sessions"]} for r in rows],
-        "sql": sql,
-        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
-        "cached": False,
-    }
-    if cache is not None and engine.data_version == version:
-        cache.put(key, result)
-    return result
+
+    def run() -> dict[str, Any]:
+        started = time.perf_counter()
+        table = engine.execute(statement, max_rows=limit, timeout=QUERY_TIMEOUT_SECONDS)
+        return {
+            "dimension": dimension,
+            "values": [
+                {"value": str(r["value"]), "sessions": r["sessions"]} for r in table.to_pylist()
+            ],
+            "sql": sql,
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+
+    result, cached = remembered(cache, engine, ("values", engine.dialect, sql, today), run)
+    return result | ({"cached": True, "elapsed_ms": 0.0} if cached else {"cached": False})

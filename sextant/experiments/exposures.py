@@ -18,7 +18,7 @@ from sextant.catalog.compiler import explicit_precedence
 from sextant.catalog.definitions import Catalog
 from sextant.catalog.memo import COMPILED
 from sextant.catalog.query import RangeQuery
-from sextant.catalog.results import QUERY_TIMEOUT_SECONDS, ResultCache
+from sextant.catalog.results import QUERY_TIMEOUT_SECONDS, ResultCache, remembered
 from sextant.catalog.rows import Context, select_rows
 from sextant.store.engine import Engine
 
@@ -96,13 +96,13 @@ def discover(
         lambda: _compiled(catalog, query, engine.dialect),
     )
     today = today or datetime.now(query.zone).date()
-    version = engine.data_version
-    key = ("experiments", engine.dialect, sql, version, today)
-    if cache is not None and (hit := cache.get(key)) is not None:
-        return hit
-    rows = engine.execute(statement, timeout=QUERY_TIMEOUT_SECONDS).to_pylist()
+    key = ("experiments", engine.dialect, sql, today)
+    return remembered(cache, engine, key, lambda: _experiments(engine, statement))[0]
+
+
+def _experiments(engine: Engine, statement: exp.Select) -> list[dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
-    for row in rows:
+    for row in engine.execute(statement, timeout=QUERY_TIMEOUT_SECONDS).to_pylist():
         item = found.setdefault(
             row["key"],
             {
@@ -117,10 +117,7 @@ def discover(
         )
         item["first_seen"] = min(item["first_seen"], row["first_seen"])
         item["last_seen"] = max(item["last_seen"], row["last_seen"])
-    result = list(found.values())
-    if cache is not None and engine.data_version == version:
-        cache.put(key, result)
-    return result
+    return list(found.values())
 
 
 def _compiled(catalog: Catalog, query: RangeQuery, dialect: str) -> tuple[exp.Select, str]:

@@ -16,8 +16,23 @@ def _check_count(n: int, what: str) -> None:
         raise InvalidInput("stats_negative_count", f"{what} is {n}; a count cannot be negative")
 
 
+class _PerPerson:
+    """The mean of a per-person value from its persons `n` and its `sum`."""
+
+    n: int
+    sum: float
+
+    @property
+    def mean(self) -> float | None:
+        return self.sum / self.n if self.n > 0 else None
+
+    @property
+    def unadjusted_mean(self) -> float | None:
+        return self.mean
+
+
 @dataclass(frozen=True)
-class SampleMean:
+class SampleMean(_PerPerson):
     """A numeric metric per person: persons, the sum of their values and of their squares.
 
     >>> s = SampleMean(n=4, sum=10.0, sum_squares=30.0)
@@ -35,14 +50,6 @@ class SampleMean:
         _check_count(self.n, "n")
 
     @property
-    def mean(self) -> float | None:
-        return self.sum / self.n if self.n > 0 else None
-
-    @property
-    def unadjusted_mean(self) -> float | None:
-        return self.mean
-
-    @property
     def variance(self) -> float | None:
         """Sample variance (divisor n - 1); None below two persons."""
         if self.n < 2:
@@ -51,7 +58,7 @@ class SampleMean:
 
 
 @dataclass(frozen=True)
-class Proportion:
+class Proportion(_PerPerson):
     """A 0/1 metric per person (converted or not): persons and how many converted.
 
     The variance is the binomial p(1 - p), as GrowthBook uses (no n - 1 correction).
@@ -75,14 +82,6 @@ class Proportion:
     @property
     def sum_squares(self) -> float:
         return self.sum  # each value is 0 or 1
-
-    @property
-    def mean(self) -> float | None:
-        return self.sum / self.n if self.n > 0 else None
-
-    @property
-    def unadjusted_mean(self) -> float | None:
-        return self.mean
 
     @property
     def variance(self) -> float | None:
