@@ -94,6 +94,60 @@ class Settings(BaseSettings):
         description="Events accepted but not yet stored before capture answers 503.",
     )
 
+    session_hours: float = Field(
+        default=12.0, gt=0, description="A sign-in lasts this long without use, then ends."
+    )
+    lockout_attempts: int = Field(
+        default=5, ge=1, description="Failed sign-ins in a row that lock an account."
+    )
+    lockout_minutes: float = Field(
+        default=15.0, gt=0, description="How long a locked account waits before it may try again."
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Mark cookies Secure: auto does so except on http://127.0.0.1 and localhost.",
+    )
+    audit_retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Audit log entries older than this are deleted (admins may change it).",
+    )
+    playground_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="A playground query running longer is stopped."
+    )
+    playground_memory_mb: int = Field(
+        default=1024, ge=64, description="Memory a playground query's process may use."
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL for single sign-on (its discovery document is "
+        "read from <issuer>/.well-known/openid-configuration); unset: passwords only.",
+    )
+    oidc_client_id: str | None = Field(default=None, description="Client id at the provider.")
+    oidc_client_secret: str | None = Field(
+        default=None, description="Client secret at the provider."
+    )
+    oidc_label: str = Field(
+        default="single sign-on", description="What the sign-in button calls the provider."
+    )
+    oidc_role_claim: str = Field(
+        default="groups",
+        description="ID-token claim (a string or a list) whose values map to roles.",
+    )
+    oidc_role_map: str = Field(
+        default="",
+        description="Claim values to roles, e.g. 'sextant-admins=admin,data=analyst'; the "
+        "highest role matched wins.",
+    )
+    oidc_default_role: str | None = Field(
+        default=None,
+        description="Role of a signed-in user no claim value maps; unset: such users are refused.",
+    )
+    oidc_tenants_claim: str | None = Field(
+        default=None,
+        description="ID-token claim listing the tenants a user may read; unset: all tenants.",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -117,6 +171,16 @@ class Settings(BaseSettings):
     @property
     def journal_dir(self) -> Path:
         return self.data_dir / "journal"
+
+    @property
+    def access_path(self) -> Path:
+        """Users, sessions, API keys, saved queries and the audit log (SQLite)."""
+        return self.data_dir / "access.sqlite"
+
+    @property
+    def playground_dir(self) -> Path:
+        """Read-only snapshots the playground's separate process queries."""
+        return self.data_dir / "playground"
 
     @property
     def server_file(self) -> Path:

@@ -13,6 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlglot import exp
+
+from sextant.access.scope import limit_tenants
 from sextant.analyses.base import AnalysisQuery, Facts, Statements, unknown_breakdowns
 from sextant.analyses.registry import Analysis, get
 from sextant.catalog import dialects as d
@@ -130,7 +133,7 @@ def run_analysis(
     """Parse, validate, compile, run and shape one analysis."""
     analysis, query = parse(kind, body, catalog, settings=settings, today=today)
     today = today or datetime.now(query.zone).date()
-    validate(analysis, query, Facts(catalog, known_events(engine)))
+    validate(analysis, query, Facts(catalog, known_events(engine, query.tenants)))
     statements, sql = COMPILED.get(
         catalog,
         ("analysis", kind, engine.dialect, query.model_dump_json()),
@@ -183,20 +186,26 @@ def _no_data(analysis: Analysis, query: AnalysisQuery) -> str:
 
 
 _events_lock = threading.Lock()
-_events: weakref.WeakKeyDictionary[Engine, tuple[int, frozenset[str]]] = (
-    weakref.WeakKeyDictionary()
-)  # engine -> (data version, names)
+_events: weakref.WeakKeyDictionary[
+    Engine, dict[tuple[str, ...] | None, tuple[int, frozenset[str]]]
+] = weakref.WeakKeyDictionary()  # engine -> tenants -> (data version, names)
 
 
-def known_events(engine: Engine) -> frozenset[str]:
-    """Names of the stored events, read again only when the data changes."""
+def known_events(engine: Engine, tenants: tuple[str, ...] | None = None) -> frozenset[str]:
+    """Names of the events stored for `tenants` (within the current user's: access/scope.py),
+    read again only when the data changes."""
+    tenants = limit_tenants(tenants)
     version = engine.data_version
     with _events_lock:
-        held = _events.get(engine)
+        held = _events.get(engine, {}).get(tenants)
         if held is not None and held[0] == version:
             return held[1]
-    table = engine.execute("SELECT DISTINCT event FROM events")
-    names = frozenset(table.column(0).to_pylist())
+    select = exp.select(exp.column("event")).distinct().from_("events")
+    if tenants is not None:
+        select = select.where(
+            exp.column("tenant_id").isin(*[exp.Literal.string(t) for t in tenants] or [exp.Null()])
+        )
+    names = frozenset(engine.execute(select).column(0).to_pylist())
     with _events_lock:
-        _events[engine] = (version, names)
+        _events.setdefault(engine, {})[tenants] = (version, names)
     return names

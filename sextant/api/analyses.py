@@ -1,7 +1,7 @@
 """Analysis routes: the kinds (with their options as JSON Schema) and `POST
 /api/v1/analyses/{kind}`, which runs one and answers the result, its SQL and timing, cached
-like metric queries. Access: the server's control token, as for the metric routes (see
-`api/metrics.py` for why).
+like metric queries. Access: a viewer or higher; the SQL of a result is for analysts and
+above (see `api/metrics.py`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
+from sextant.access.roles import Role
 from sextant.analyses import get, kinds, run_analysis
-from sextant.api.control import require_control_token
+from sextant.api.auth import Caller, require, without_sql
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_control_token)])
+router = APIRouter(
+    prefix="/api/v1", dependencies=[Depends(require(Role.VIEWER, "the analysis API"))]
+)
 
 
 def describe(kind: str) -> dict[str, Any]:
@@ -43,6 +46,7 @@ def show_analysis(kind: str) -> dict[str, Any]:
 def run(
     kind: str,
     request: Request,
+    principal: Caller,
     body: Annotated[
         dict[str, Any],
         Body(
@@ -56,11 +60,12 @@ def run(
 ) -> dict[str, Any]:
     """Run an analysis; a repeat on unchanged data is served from the result cache."""
     state = request.app.state
-    return run_analysis(
+    result = run_analysis(
         state.engine,
         state.catalogs.get(),
         kind,
         body,
         settings=state.settings,
         cache=state.result_cache,
-    ).as_dict()
+    )
+    return without_sql(result.as_dict(), principal)

@@ -14,13 +14,15 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sextant import __version__
+from sextant.access.service import Access
 from sextant.api import analyses, capture, control, errors, experiments, metrics
 from sextant.config import Settings
 from sextant.ingest.model import Limits
 from sextant.ingest.pipeline import Ingestor
 from sextant.ingest.sources import KeyRing
 from sextant.store.engines import open_engine
-from sextant.web import assets, routes
+from sextant.web import assets, routes, signin
+from sextant.web.render import error_page, wants_page
 
 log = logging.getLogger("sextant.api")
 
@@ -72,16 +74,18 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.access = Access(settings)
     app.state.limits = Limits(
         max_event_bytes=settings.max_event_bytes, max_depth=settings.max_property_depth
     )
-    errors.install(app)
+    errors.install(app, errors.PageErrors(wants_page, error_page))
     app.include_router(capture.router)
     app.include_router(control.router)
     app.include_router(metrics.router)
     app.include_router(analyses.router)
     app.include_router(experiments.router)
     app.include_router(assets.router)
+    app.include_router(signin.router)
     app.include_router(routes.router)
     app.add_middleware(RequestLog)
     app.add_middleware(CaptureCors)

@@ -1,21 +1,23 @@
 """Health, readiness and the local control API used by CLI commands while the server runs.
 
-The control routes (store summary, sources, file import) need the token the server writes
-to `server.json` in its data directory (readable by its owner only): only someone who can
-read that folder on this machine can use them. Users, roles and API keys will replace it.
+The store summary needs an analyst who may read every tenant (it counts all rows); sources
+and file imports (connectors) need a sys engineer. CLI commands on this machine use the
+token the server writes to `server.json` (readable by its owner only), which acts as admin.
 """
 
 from __future__ import annotations
 
-import secrets
 import statistics
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from sextant.errors import Unauthorized
+from sextant.access.roles import Principal, Role
+from sextant.api.auth import require
+from sextant.errors import Forbidden
 from sextant.ingest.files import import_file
 from sextant.ingest.sources import add_source, list_sources, revoke_source
 from sextant.store.summary import summarize
@@ -23,14 +25,8 @@ from sextant.store.summary import summarize
 router = APIRouter()
 
 
-def require_control_token(request: Request) -> None:
-    sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not sent or not secrets.compare_digest(sent, request.app.state.control_token):
-        raise Unauthorized(
-            "invalid_control_token",
-            "this route needs the server's local control token",
-            field="authorization",
-        )
+connectors = require(Role.SYS_ENGINEER, "sources and imports")
+Summariser = Annotated[Principal, Depends(require(Role.ANALYST, "the store summary"))]
 
 
 @router.get("/healthz")
@@ -57,8 +53,19 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ingestor.ready else 503)
 
 
-@router.get("/api/v1/info", dependencies=[Depends(require_control_token)])
-def info(request: Request, tz: str | None = None) -> dict:
+@router.get("/api/v1/info")
+def info(
+    request: Request,
+    principal: Summariser,
+    tz: str | None = None,
+) -> dict:
+    if principal.tenants is not None:
+        raise Forbidden(
+            "summary_all_tenants",
+            "the store summary counts every tenant's rows; your access is limited to "
+            f"{', '.join(principal.tenants) or 'no tenant'}",
+            field="tenants",
+        )
     state = request.app.state
     settings = state.settings
     return summarize(state.engine, tz or settings.timezone, settings.database_path).as_dict()
@@ -68,19 +75,19 @@ class NewSource(BaseModel):
     name: str = Field(description="What sends the events, e.g. 'web app'.")
 
 
-@router.get("/api/v1/sources", dependencies=[Depends(require_control_token)])
+@router.get("/api/v1/sources", dependencies=[Depends(connectors)])
 def sources(request: Request) -> list[dict]:
     return list_sources(request.app.state.engine)
 
 
-@router.post("/api/v1/sources", dependencies=[Depends(require_control_token)], status_code=201)
+@router.post("/api/v1/sources", dependencies=[Depends(connectors)], status_code=201)
 def create_source(body: NewSource, request: Request) -> dict:
     key = add_source(request.app.state.engine, body.name)
     request.app.state.keyring.reload()
     return {"name": body.name.strip(), "write_key": key}
 
 
-@router.delete("/api/v1/sources/{name}", dependencies=[Depends(require_control_token)])
+@router.delete("/api/v1/sources/{name}", dependencies=[Depends(connectors)])
 def delete_source(name: str, request: Request) -> dict:
     revoke_source(request.app.state.engine, name)
     request.app.state.keyring.reload()
@@ -94,7 +101,7 @@ class ImportRequest(BaseModel):
     file_format: str | None = None
 
 
-@router.post("/api/v1/imports", dependencies=[Depends(require_control_token)])
+@router.post("/api/v1/imports", dependencies=[Depends(connectors)])
 def run_import(body: ImportRequest, request: Request) -> dict:
     report = import_file(
         request.app.state.engine,

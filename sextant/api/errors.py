@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from sextant.errors import SextantError
@@ -15,13 +17,25 @@ from sextant.errors import SextantError
 log = logging.getLogger("sextant.api")
 
 
+@dataclass(frozen=True)
+class PageErrors:
+    """How the web layer answers a browser: which requests are page loads, and the page."""
+
+    wants: Callable[[Request], bool]
+    render: Callable[[Request, SextantError], Response]
+
+
 def error_body(status: int, errors: list[dict]) -> dict:
     return {"ok": False, "status": status, "errors": errors}
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, pages: PageErrors | None = None) -> None:
+    """JSON errors everywhere; with `pages`, a browser asking for a page gets a page."""
+
     @app.exception_handler(SextantError)
-    async def sextant_error(request: Request, exc: SextantError) -> JSONResponse:
+    async def sextant_error(request: Request, exc: SextantError) -> Response:
+        if pages is not None and pages.wants(request):
+            return pages.render(request, exc)
         headers = {}
         if getattr(exc, "retry_after", None):
             headers["Retry-After"] = str(exc.retry_after)

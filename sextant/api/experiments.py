@@ -1,6 +1,6 @@
 """Experiment routes: the experiments the store has seen or defines, and one experiment's
-readout (the `experiment` analysis, cached like the others). Access: the server's control
-token, as for the metric routes (see `api/metrics.py` for why)."""
+readout (the `experiment` analysis, cached like the others). Access: a viewer or higher; the
+SQL is for analysts and above (see `api/metrics.py`)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from sextant.access.roles import Role
 from sextant.analyses import run_analysis
-from sextant.api.control import require_control_token
+from sextant.api.auth import Caller, require, without_sql
 from sextant.experiments.listing import list_experiments, readout_body
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_control_token)])
+router = APIRouter(
+    prefix="/api/v1", dependencies=[Depends(require(Role.VIEWER, "the experiment API"))]
+)
 
 
 def _listed(request: Request, tenants: list[str] | None) -> list[dict[str, Any]]:
@@ -42,6 +45,7 @@ def experiments(
 def readout(
     name: str,
     request: Request,
+    principal: Caller,
     date_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
     correction: Annotated[str | None, Query(description="holm, bh or none")] = None,
@@ -59,11 +63,12 @@ def readout(
         "tenants": tenants,
     }
     body = readout_body(_listed(request, tenants), name, params, today)
-    return run_analysis(
+    result = run_analysis(
         state.engine,
         state.catalogs.get(),
         "experiment",
         body,
         settings=state.settings,
         cache=state.result_cache,
-    ).as_dict()
+    )
+    return without_sql(result.as_dict(), principal)

@@ -1,11 +1,7 @@
 """Metric routes: the catalog (every metric, one metric's definition and SQL) and metric queries.
 
-Access: every route here needs the server's local control token, as `/api/v1/info` does.
-They answer with the store's numbers (revenue, active users), the data the store summary
-already guards, and the server has no users or roles yet: an open read would hand them to
-anyone who can reach the port, write-key holders included. Pages will call the functions
-of `catalog/describe.py` directly rather than over HTTP, so the dashboard does not need the
-routes open; users, roles and API keys will replace the token.
+Access: a viewer or higher (api/auth.py); the SQL of a metric or a result is for analysts
+and above. Every query reads only the caller's tenants (access/scope.py).
 """
 
 from __future__ import annotations
@@ -14,7 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from sextant.api.control import require_control_token
+from sextant.access.roles import Role
+from sextant.api.auth import Caller, require, without_sql
 from sextant.catalog import Catalog
 from sextant.catalog.batch import run_batch
 from sextant.catalog.describe import CatalogSource, metric_detail, metric_summary, parse_query
@@ -25,7 +22,7 @@ from sextant.catalog.values import MAX_VALUES, dimension_values
 from sextant.config import Settings
 from sextant.errors import InvalidInput
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_control_token)])
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require(Role.VIEWER, "the metric API"))])
 
 
 def _catalog(request: Request) -> Catalog:
@@ -42,13 +39,17 @@ def list_metrics(request: Request) -> list[dict[str, Any]]:
 def show_metric(
     name: str,
     request: Request,
+    principal: Caller,
     dialect: Annotated[
         list[str] | None,
         Query(description=f"add the SQL for these dialects: {', '.join(DIALECTS)}, or all"),
     ] = None,
 ) -> dict[str, Any]:
-    """A metric's definition, origin, dependencies, dimensions and (on request) its SQL."""
+    """A metric's definition, origin, dependencies, dimensions and (on request, for analysts
+    and above) its SQL."""
     state = request.app.state
+    if dialect:
+        principal.require(Role.ANALYST, "a metric's SQL")
     catalog = _catalog(request)
     catalog.metric(name)  # unknown names get 404 before any other work
     dialects = list(DIALECTS) if "all" in (dialect or ()) else list(dict.fromkeys(dialect or ()))
@@ -59,6 +60,7 @@ def show_metric(
 @router.post("/query")
 def query_metric(
     request: Request,
+    principal: Caller,
     body: Annotated[
         dict[str, Any],
         Body(
@@ -81,7 +83,8 @@ def query_metric(
     names = body.get("metrics")
     if names is None:
         query = parse_query(body, state.settings)
-        return run_query(state.engine, catalog, query, cache=state.result_cache).as_dict()
+        result = run_query(state.engine, catalog, query, cache=state.result_cache)
+        return without_sql(result.as_dict(), principal)
     if not isinstance(names, list) or not names or "metric" in body:
         raise InvalidInput(
             "query_metrics_invalid",
@@ -91,13 +94,14 @@ def query_metric(
     rest = {k: v for k, v in body.items() if k != "metrics"}
     queries = [parse_query({**rest, "metric": name}, state.settings) for name in names]
     results = run_batch(state.engine, catalog, queries, cache=state.result_cache)
-    return {"results": [r.as_dict() for r in results]}
+    return {"results": [without_sql(r.as_dict(), principal) for r in results]}
 
 
 @router.get("/dimensions/{name}/values")
 def list_dimension_values(
     name: str,
     request: Request,
+    principal: Caller,
     date_range: Annotated[
         str | None, Query(alias="range", description="a preset such as last_30_days")
     ] = None,
@@ -122,9 +126,10 @@ def list_dimension_values(
     if date_range is None and date_from is None and date_to is None:
         body["range"] = "last_30_days"
     query = RangeQuery.parse({k: v for k, v in body.items() if v is not None})
-    return dimension_values(
+    values = dimension_values(
         state.engine, _catalog(request), query, name, limit=limit, cache=state.result_cache
     )
+    return without_sql(values, principal)
 
 
 def install(state: Any, settings: Settings) -> None:

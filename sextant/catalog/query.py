@@ -8,8 +8,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from sextant.access.scope import limit_tenants
 from sextant.config import WEEKDAYS, Weekday
 from sextant.errors import InvalidInput, Problem
 
@@ -51,6 +59,14 @@ class RangeQuery(BaseModel):
     tenants: tuple[str, ...] | None = Field(
         default=None, description="tenant ids the query may read; None: all"
     )
+
+    @model_validator(mode="after")
+    def _within_access(self) -> Self:
+        """Serving a request, the query reads only its user's tenants (access/scope.py)."""
+        tenants = limit_tenants(self.tenants)
+        if tenants != self.tenants:
+            object.__setattr__(self, "tenants", tenants)
+        return self
 
     @field_validator("timezone")
     @classmethod

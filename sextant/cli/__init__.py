@@ -6,7 +6,18 @@ import sys
 
 import typer
 
-from sextant.cli import analyze, clickhouse, demo, generate, imports, info, metrics, serve, sources
+from sextant.cli import (
+    analyze,
+    clickhouse,
+    demo,
+    generate,
+    imports,
+    info,
+    metrics,
+    serve,
+    sources,
+    users,
+)
 from sextant.cli.common import run
 
 app = typer.Typer(
@@ -16,7 +27,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-for module in (demo, generate, imports, info, metrics, analyze, serve, sources, clickhouse):
+for module in (demo, generate, imports, info, metrics, analyze, serve, sources, users, clickhouse):
     module.register(app)
 
 

@@ -6,11 +6,13 @@ from typing import Annotated
 
 import typer
 
+from sextant.access.service import Access
 from sextant.api import logs
+from sextant.api.auth import LOOPBACK
 from sextant.api.server import serve
 from sextant.cli.common import DataDir, engine_for, settings_for
 from sextant.cli.remote import running_server
-from sextant.errors import Conflict
+from sextant.errors import Conflict, Forbidden
 
 
 def register(app: typer.Typer) -> None:
@@ -41,5 +43,13 @@ def serve_command(
         )
     with engine_for(settings):  # a clear error now if the store cannot be opened
         pass
+    if settings.host not in LOOPBACK and Access(settings).users.count(admins=True) == 0:
+        raise Forbidden(
+            "no_admin",
+            f"refusing to serve on {settings.host}: no admin exists, and without users the "
+            "dashboard is an open local demo",
+            field="host",
+            hint="add one with `sextant users add EMAIL --role admin`, or serve on 127.0.0.1",
+        )
     logs.configure(log_level)
     serve(settings)

@@ -2,68 +2,46 @@
 embedded), each chart's CSV, and the metric catalog. A view's state is its URL; a bad value
 is answered on the page beside its control (status 400), never with a traceback.
 
-Access: there are no users or sign-in yet, so the dashboard answers only when the server is
-bound to this computer (127.0.0.1, the default and the demo's); bound to another address it
-refuses every page and export with 403 rather than hand the numbers to the network.
+Access: every route needs a viewer or higher (api/auth.py); each view of data and each
+download is written to the audit log; a metric's SQL is shown to analysts and above.
 """
 
 from __future__ import annotations
 
-import gzip
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from sextant import __version__
+from sextant.access.roles import Principal, Role
+from sextant.api.auth import client_ip, require
 from sextant.catalog.describe import metric_detail
 from sextant.catalog.dialects import DIALECTS
-from sextant.errors import Forbidden, InvalidInput, NotFound, Problem
+from sextant.errors import InvalidInput, NotFound, Problem
 from sextant.exports import MAX_EXPORT_ROWS, filename, limit_message, write_csv
 from sextant.web.assets import ASSETS
 from sextant.web.context import PageContext
 from sextant.web.options import filter_values, zones
 from sextant.web.pages import PAGES, PageSpec, shown_on
 from sextant.web.panels import Page
+from sextant.web.render import render
 from sextant.web.state import FILTERS, RANGES, ViewState, read_state
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 TABLE_LIMIT = 500  # rows of a data table on the page; the CSV holds all
 EXPORT_LIMIT = MAX_EXPORT_ROWS  # rows of a CSV
 DIALECT_NAMES = {"duckdb": "DuckDB", "clickhouse": "ClickHouse"}
-SECURITY_HEADERS = {
-    # Everything comes from this server: no CDN, no request leaves (Plotly needs inline styles).
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' "
-    "'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-cache",
-}
 
-templates = Environment(
-    loader=FileSystemLoader(Path(__file__).with_name("templates")),
-    autoescape=select_autoescape(["html"], default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-templates.globals["asset"] = ASSETS.url
+viewer = require(Role.VIEWER, "the dashboard")
+Viewer = Annotated[Principal, Depends(viewer)]
+router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer)])
 
 
-def local_only(request: Request) -> None:
-    if request.app.state.settings.host not in LOOPBACK:
-        raise Forbidden(
-            "dashboard_local_only",
-            "the dashboard is served only on 127.0.0.1 until users and sign-in are set up",
-            field="host",
-            hint="serve with --host 127.0.0.1 (SEXTANT_HOST) and reach it through an SSH tunnel",
-        )
-
-
-router = APIRouter(include_in_schema=False, dependencies=[Depends(local_only)])
+def audit(request: Request, principal: Principal, action: str, **detail: Any) -> None:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    request.app.state.access.audit.record(
+        principal, action, target, ip=client_ip(request), **detail
+    )
 
 
 def _params(request: Request) -> dict[str, list[str]]:
@@ -86,45 +64,8 @@ def _state(request: Request, spec: PageSpec | None) -> ViewState:
     )
 
 
-def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    """A page, gzipped when the browser accepts it."""
-    app = request.app.state
-    path = request.url.path
-    nav = [
-        {
-            "href": f"{s.path}?{context['state'].shared_query()}"
-            if context.get("state")
-            else s.path,
-            "title": s.title,
-            "current": path == s.path,
-        }
-        for s in PAGES.values()
-    ]
-    nav.append({"href": "/metrics", "title": "Metrics", "current": path.startswith("/metrics")})
-    html = (
-        templates.get_template(template)
-        .render(
-            path=path,
-            nav=nav,
-            version=__version__,
-            data_version=app.engine.data_version,
-            settings_timezone=app.settings.timezone,
-            local_demo=app.settings.host in LOOPBACK,
-            **context,
-        )
-        .encode()
-    )
-    headers = dict(SECURITY_HEADERS) | {"Vary": "Accept-Encoding"}
-    if "gzip" in request.headers.get("accept-encoding", "") and len(html) > 1024:
-        html = gzip.compress(html, compresslevel=5)
-        headers["Content-Encoding"] = "gzip"
-    return Response(
-        html, status_code=status, media_type="text/html; charset=utf-8", headers=headers
-    )
-
-
 def _page_route(spec: PageSpec):
-    def page(request: Request) -> Response:
+    def page(request: Request, principal: Viewer) -> Response:
         state = _state(request, spec)
         ctx = _context(request, state)
         built, problems = Page(spec.slug, spec.title, ""), []
@@ -137,6 +78,7 @@ def _page_route(spec: PageSpec):
                 built.panels, built.kpis, built.message = [], [], None
         if state.errors or problems:
             built.intro = built.intro or "Fix the highlighted value to see this page."
+        audit(request, principal, "page_view", outcome="refused" if problems else "ok")
         return render(
             request,
             "page.html",
@@ -169,7 +111,7 @@ for _spec in PAGES.values():
 
 
 @router.get("/export/{slug}/{panel_id}.csv")
-def export_csv(slug: str, panel_id: str, request: Request) -> Response:
+def export_csv(slug: str, panel_id: str, request: Request, principal: Viewer) -> Response:
     """One chart's data as CSV: the rows its table shows, without PII, formulas
     neutralised, at most 100,000 rows (the header `X-Sextant-Notice` says when cut)."""
     spec = PAGES.get(slug)
@@ -191,6 +133,7 @@ def export_csv(slug: str, panel_id: str, request: Request) -> Response:
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if export.message:
         headers["X-Sextant-Notice"] = export.message
+    audit(request, principal, "export", rows=export.rows, dropped=list(export.dropped))
     return Response(export.text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
@@ -220,7 +163,7 @@ def metrics_page(request: Request) -> Response:
 
 
 @router.get("/metrics/{name}", response_class=HTMLResponse)
-def metric_page(name: str, request: Request) -> Response:
+def metric_page(name: str, request: Request, principal: Viewer) -> Response:
     app = request.app.state
     catalog = app.catalogs.get()
     if name not in catalog.metrics:
@@ -236,7 +179,7 @@ def metric_page(name: str, request: Request) -> Response:
         catalog,
         name,
         app.settings,
-        dialects=[d for d in DIALECT_NAMES if d in DIALECTS],
+        dialects=[d for d in DIALECT_NAMES if d in DIALECTS] if principal.may(Role.ANALYST) else [],
         dimensions=app.catalogs.dimensions_for(catalog, name),
     )
     used_by = [m for m in catalog.metrics if name in catalog.dependencies(m) and m != name]

@@ -86,13 +86,13 @@ def error_of(response: httpx.Response, status: int) -> dict:
     return body["errors"][0]
 
 
-def test_metric_routes_need_the_control_token_when_called(served):
+def test_metric_routes_refuse_a_wrong_credential_when_called(served):
     for response in (
-        served.get("/api/v1/metrics", token=None),
-        served.get("/api/v1/metrics/dau", token="wrong"),
-        served.post({"metric": "dau", "range": "last_7_days"}, token=None),
+        served.get("/api/v1/metrics", token="wrong"),
+        served.get("/api/v1/metrics/dau", token="sxk_wrong"),
+        served.post({"metric": "dau", "range": "last_7_days"}, token="wrong"),
     ):
-        assert error_of(response, 401)["code"] == "invalid_control_token"
+        assert error_of(response, 401)["code"] == "invalid_credentials"
 
 
 def test_list_gives_every_metric_with_its_tooltip_when_asked(served):

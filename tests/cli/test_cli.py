@@ -55,7 +55,7 @@ def test_help_lists_only_working_commands():
     listed = {line.split()[0] for line in commands if line.strip()}
     assert listed == {
         *("analyze", "clickhouse", "demo", "generate", "import", "info", "metrics", "serve"),
-        "sources",
+        *("sources", "users", "keys"),
     }
 
 

@@ -33,7 +33,8 @@ def test_list_shows_the_exposed_and_defined_experiment(dashboard):
     assert found["defined"] and found["metrics"][0] == "activation"
     assert [v["key"] for v in found["variants"]] == ["control", "test"]
     assert all(v["persons"] > 0 for v in found["variants"])
-    assert httpx.get(dashboard.url + "/api/v1/experiments").status_code == 401
+    wrong = {"Authorization": "Bearer wrong"}
+    assert httpx.get(dashboard.url + "/api/v1/experiments", headers=wrong).status_code == 401
 
 
 def activation_by_variant(dashboard: Dashboard, first: str, last: str) -> dict[str, tuple]:

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 
 from sextant.web.pages.overview import CARDS
 from tests.analyses.reference_sessions import expected as expected_sessions
-from tests.conftest import wait_drained
+from tests.conftest import SEXTANT, wait_drained
 from tests.web.conftest import TODAY
 
 PAGES = ["/", "/sessions", "/funnels", "/retention", "/features", "/metrics", "/metrics/dau"]
@@ -340,13 +341,17 @@ def test_filter_values_are_the_dimension_values_api_ordered_by_sessions(dashboar
     assert unknown.status_code in (400, 404) and unknown.json()["ok"] is False
 
 
-def test_dashboard_refuses_to_serve_the_network_before_users_exist(server_factory):
-    public = server_factory({"SEXTANT_HOST": "0.0.0.0"})
-    for path in ("/", "/sessions", "/metrics", "/export/sessions/trend.csv"):
-        response = httpx.get(public.url + path, timeout=30)
-        assert response.status_code == 403
-        error = response.json()["errors"][0]
-        assert error["code"] == "dashboard_local_only" and "127.0.0.1" in error["message"]
+def test_server_refuses_to_bind_the_network_before_an_admin_exists(tmp_path):
+    result = subprocess.run(
+        [SEXTANT, "serve", "--data-dir", str(tmp_path), "--host", "0.0.0.0", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    said = "".join(result.stderr.split())
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "refusingtoserveon0.0.0.0:noadminexists" in said
+    assert "sextantusersaddEMAIL--roleadmin" in said
 
 
 def test_page_options_outside_the_lists_are_shown_or_refused_on_the_page(dashboard):
