@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     playground_timeout_seconds: float = Field(
         default=10.0, gt=0, le=600, description="A playground query running longer is stopped."
     )
+    playground_refresh_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="The playground's copy of the data is refreshed at most this often.",
+    )
     playground_memory_mb: int = Field(
         default=1024, ge=64, description="Memory a playground query's process may use."
     )

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Request
 
-from sextant.access.roles import Role
 from sextant.analyses import get, kinds, run_analysis
-from sextant.api.auth import Caller, require, without_sql
+from sextant.api.auth import Caller, reader, without_sql
 
-router = APIRouter(
-    prefix="/api/v1", dependencies=[Depends(require(Role.VIEWER, "the analysis API"))]
-)
+router = APIRouter(prefix="/api/v1", dependencies=reader("analyses"))
 
 
 def describe(kind: str) -> dict[str, Any]:

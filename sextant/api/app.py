@@ -15,13 +15,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sextant import __version__
 from sextant.access.service import Access
-from sextant.api import analyses, capture, control, errors, experiments, metrics
+from sextant.api import admin as admin_api
+from sextant.api import analyses, capture, control, errors, experiments, metrics, playground
 from sextant.config import Settings
 from sextant.ingest.model import Limits
 from sextant.ingest.pipeline import Ingestor
 from sextant.ingest.sources import KeyRing
+from sextant.playground.service import Playground
 from sextant.store.engines import open_engine
-from sextant.web import assets, routes, signin
+from sextant.web import admin, assets, routes, signin
+from sextant.web import playground as playground_page
 from sextant.web.render import error_page, wants_page
 
 log = logging.getLogger("sextant.api")
@@ -53,6 +56,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
         app.state.ingestor = ingestor
         app.state.keyring = KeyRing(engine)
         app.state.control_token = secrets.token_urlsafe(32)
+        app.state.playground = Playground(settings, engine, app.state.access.store)
         metrics.install(app.state, settings)
         if url:
             _write_server_file(settings, url, app.state.control_token)
@@ -84,9 +88,13 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(analyses.router)
     app.include_router(experiments.router)
+    app.include_router(playground.router)
+    app.include_router(admin_api.router)
     app.include_router(assets.router)
     app.include_router(signin.router)
     app.include_router(routes.router)
+    app.include_router(playground_page.router)
+    app.include_router(admin.router)
     app.add_middleware(RequestLog)
     app.add_middleware(CaptureCors)
     return app

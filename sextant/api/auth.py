@@ -104,6 +104,18 @@ def require(role: Role, what: str) -> Callable[[Request], Coroutine[Any, Any, Pr
     return dependency
 
 
+def reader(what: str) -> list[Any]:
+    """Dependencies of a router serving data: a viewer or higher, each read audited."""
+
+    async def audit(request: Request, principal: Caller) -> None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        access_of(request).audit.record(
+            principal, "api_read", target, ip=client_ip(request), method=request.method
+        )
+
+    return [Depends(require(Role.VIEWER, what)), Depends(audit)]
+
+
 def without_sql(body: dict[str, Any], principal: Principal) -> dict[str, Any]:
     """A result as `principal` may see it: the SQL behind it is for analysts and above."""
     if principal.may(Role.ANALYST):

@@ -8,16 +8,13 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from sextant.access.roles import Role
 from sextant.analyses import run_analysis
-from sextant.api.auth import Caller, require, without_sql
+from sextant.api.auth import Caller, reader, without_sql
 from sextant.experiments.listing import list_experiments, readout_body
 
-router = APIRouter(
-    prefix="/api/v1", dependencies=[Depends(require(Role.VIEWER, "the experiment API"))]
-)
+router = APIRouter(prefix="/api/v1", dependencies=reader("experiments"))
 
 
 def _listed(request: Request, tenants: list[str] | None) -> list[dict[str, Any]]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 
 from sextant.access.roles import Role
-from sextant.api.auth import Caller, require, without_sql
+from sextant.api.auth import Caller, reader, without_sql
 from sextant.catalog import Catalog
 from sextant.catalog.batch import run_batch
 from sextant.catalog.describe import CatalogSource, metric_detail, metric_summary, parse_query
@@ -22,7 +22,7 @@ from sextant.catalog.values import MAX_VALUES, dimension_values
 from sextant.config import Settings
 from sextant.errors import InvalidInput
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require(Role.VIEWER, "the metric API"))])
+router = APIRouter(prefix="/api/v1", dependencies=reader("the metric API"))
 
 
 def _catalog(request: Request) -> Catalog:

@@ -195,8 +195,8 @@ def test_the_control_token_acts_as_admin_and_a_wrong_bearer_is_refused(served):
     assert error_code(wrong, 401) == "invalid_credentials"
 
 
-def test_sign_ins_and_failures_are_in_the_audit_log(served):
-    sign_in(served.url, "ann@example.com")
+def test_sign_ins_failures_and_api_reads_are_in_the_audit_log(served):
+    sign_in(served.url, "ann@example.com").get("/api/v1/metrics/dau")
     client = httpx.Client(base_url=served.url, timeout=60)
     client.post(
         "/login",
@@ -206,6 +206,8 @@ def test_sign_ins_and_failures_are_in_the_audit_log(served):
     rows = db.execute("SELECT actor, outcome, ip FROM audit WHERE action = 'sign_in'").fetchall()
     assert ("ann@example.com", "ok", "127.0.0.1") in rows
     assert ("ghost@example.com", "sign_in_failed", "127.0.0.1") in rows
+    reads = db.execute("SELECT actor, target FROM audit WHERE action = 'api_read'").fetchall()
+    assert ("ann@example.com", "/api/v1/metrics/dau") in reads
 
 
 def test_a_server_without_users_is_a_labelled_local_demo(live_server):

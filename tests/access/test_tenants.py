@@ -6,60 +6,32 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from sextant.cli.generate import build_dataset
-from sextant.config import load_settings
 from sextant.store.engines.duckdb import DuckDBEngine
-from sextant.synth.config import SynthConfig
-from tests.access.signing import add_user, sign_in
-from tests.conftest import SEXTANT, add_source, start_server
+from tests.access.signing import add_key, add_user, generated_store, sign_in
+from tests.conftest import add_source, start_server
 
 TODAY = datetime.now(UTC).date()
 RANGE = {"from": str(TODAY - timedelta(days=30)), "to": str(TODAY - timedelta(days=1))}
 
 
-def new_key(data_dir, role: str, tenants: str | None) -> str:
-
-    args = [
-        SEXTANT,
-        "keys",
-        "add",
-        f"{role}-{tenants}",
-        "--role",
-        role,
-        "--data-dir",
-        str(data_dir),
-    ]
-    if tenants:
-        args += ["--tenants", tenants]
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    return next(line for line in out.splitlines() if line.startswith("sxk_"))
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("tenants")
-    cfg = SynthConfig(
-        users=600, events=15_000, start=TODAY - timedelta(days=60), end=TODAY - timedelta(days=1)
-    )
-    build_dataset(load_settings(data_dir=data_dir), cfg)
+    busiest = generated_store(data_dir, users=600, events=15_000, days=60)[:2]
     engine = DuckDBEngine(data_dir / "sextant.duckdb", read_only=True)
-    events = engine.execute("SELECT event, tenant_id, timestamp FROM events").to_pylist()
     sessions = engine.execute("SELECT tenant_id, started_at FROM sessions").to_pylist()
     engine.close()
-    tenants = Counter(e["tenant_id"] for e in events if e["tenant_id"])
-    busiest = [t for t, _ in tenants.most_common(2)]
     add_user(data_dir, "admin@example.com", "admin")
     add_user(data_dir, "pm@example.com", "viewer", tenants=busiest[0])
     keys = {
-        "all": new_key(data_dir, "admin", None),
-        "mine": new_key(data_dir, "analyst", busiest[0]),
+        "all": add_key(data_dir, "all", "admin"),
+        "mine": add_key(data_dir, "mine", "analyst", busiest[0]),
     }
     server = start_server(data_dir, add_source(data_dir), {"SEXTANT_TIMEZONE": "UTC"})
     yield server, busiest, sessions, keys

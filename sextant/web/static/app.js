@@ -31,6 +31,20 @@
       });
     });
   }
+  // Playground: Ctrl+Enter runs the query; saving takes the editor's current text.
+  var editor = document.getElementById("sql");
+  if (editor) {
+    editor.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        editor.form.requestSubmit();
+      }
+    });
+    var save = document.getElementById("save");
+    if (save) save.addEventListener("submit", function () {
+      save.querySelector("[data-copy-of=sql]").value = editor.value;
+    });
+  }
   function draw() {
     var charts = document.querySelectorAll("[data-figure]");
     var drawn = [];
