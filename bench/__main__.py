@@ -13,6 +13,7 @@ BENCHMARKS = (
     "analyses",
     "web",
     "experiments_sim",
+    "playground",
 )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from sextant.access.service import Access
 from sextant.cli.common import DataDir, console, engine_for, settings_for
 from sextant.cli.generate import build_dataset, store_has_events
 from sextant.cli.info import render
@@ -35,7 +36,8 @@ def demo_command(
     """Generate the demo data set (first run only), show what it holds and serve the dashboard.
 
     The generated history ends yesterday, so "Last 7 days" shows last week. The dashboard
-    answers on 127.0.0.1 only: the demo has no users or passwords.
+    answers on 127.0.0.1 only; until a user is added (`sextant users add`) it needs no
+    sign-in and whoever uses it is admin.
     """
     settings = settings_for(data_dir, host="127.0.0.1", port=port)
     if not store_has_events(settings):
@@ -54,6 +56,13 @@ def demo_command(
     if not serve:
         return
     console.print(f"\n[bold]Dashboard: {url}[/bold]  (open it in a browser; Ctrl-C stops it)")
+    if Access(settings).users.count():
+        console.print("Users exist: sign in with yours.")
+    else:
+        console.print(
+            "No users yet: a local demo without sign-in. Add people with "
+            "`.venv/bin/sextant users add EMAIL --role admin`."
+        )
     serve_command(data_dir=settings.data_dir, host=settings.host, port=settings.port)
 
 

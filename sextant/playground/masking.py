@@ -15,9 +15,14 @@ from sextant.store.schema import Table, Type
 
 MASK = "•••"
 
-# Rows whose JSON mentions no PII name (in any case) nor a \u escape, which could spell
-# one, hold no PII key and are kept as they are, so only those rows are parsed in Python.
-_MAY_HOLD_PII = "|".join(sorted(re.escape(n) for n in PII_NAMES)) + r"|\\u"
+# Rows whose JSON has no key ending in a PII name (in any case, after an optional `$` or a
+# dotted prefix, as `is_pii` judges keys) nor a \u escape, which could spell one, hold no
+# PII key and are kept as they are: only the others are parsed in Python.
+_MAY_HOLD_PII = (
+    r'"(?:(?:[^"\\]|\\.)*\.)?\s*\$?(?:'
+    + "|".join(sorted(re.escape(n) for n in PII_NAMES))
+    + r')\s*"\s*:|\\u'
+)
 
 
 def mask(spec: Table, data: pa.Table) -> pa.Table:
@@ -64,11 +69,10 @@ def _masked(column: pa.ChunkedArray) -> pa.Array:
 
 
 def _without_pii_keys(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
-    suspect = pc.match_substring_regex(column, _MAY_HOLD_PII, ignore_case=True)
+    suspect = pc.fill_null(pc.match_substring_regex(column, _MAY_HOLD_PII, ignore_case=True), False)
     if not pc.any(suspect).as_py():
         return column
-    texts = column.to_pylist()
-    flags = suspect.to_pylist()
-    return pa.array(
-        [strip_pii(t) if f else t for t, f in zip(texts, flags, strict=True)], column.type
+    stripped = [strip_pii(t) for t in pc.filter(column, suspect).to_pylist()]
+    return pc.replace_with_mask(
+        column.combine_chunks(), suspect.combine_chunks(), pa.array(stripped, column.type)
     )

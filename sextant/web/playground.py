@@ -66,7 +66,7 @@ def quick_chart(result: PlaygroundResult) -> dict[str, Any] | None:
     if result.types[0].upper().startswith(TEMPORAL):
         fig = charts.line(x, series, unit=None, x_title=result.columns[0])
     else:
-        fig = charts.bars([str(v) for v in x], series, unit=None, x_title=result.columns[0])
+        fig = charts.bars([_text(v) for v in x], series, unit=None, x_title=result.columns[0])
     return {
         "json": charts.to_json(fig),
         "label": f"{result.columns[y]} by {result.columns[0]}, "

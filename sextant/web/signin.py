@@ -12,7 +12,6 @@ import hmac
 import json
 import time
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -36,7 +35,15 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _login_page(request: Request, status: int = 200, message: str | None = None) -> Response:
+def _login_page(
+    request: Request,
+    status: int = 200,
+    message: str | None = None,
+    *,
+    target: str | None = None,
+    email: str = "",
+) -> Response:
+    """The sign-in form; after a refusal it keeps the email typed and the page asked for."""
     settings = request.app.state.settings
     return render(
         request,
@@ -45,9 +52,9 @@ def _login_page(request: Request, status: int = 200, message: str | None = None)
         title="Sign in",
         state=None,
         message=message,
-        next=safe_next(request.query_params.get("next")),
+        next=safe_next(target if target is not None else request.query_params.get("next")),
         sso_label=settings.oidc_label if settings.oidc_issuer else None,
-        email=request.query_params.get("email", ""),
+        email=email,
     )
 
 
@@ -91,8 +98,8 @@ async def login(request: Request) -> Response:
             ip=client_ip(request),
             via="password",
         )
-        request.scope["query_string"] = f"next={quote(str(form.get('next', '/')))}".encode()
-        return _login_page(request, exc.status, exc.message)
+        target = str(form.get("next", "/"))
+        return _login_page(request, exc.status, exc.message, target=target, email=email)
     access.audit.record(user.principal("session"), "sign_in", ip=client_ip(request), via="password")
     return _signed_in(request, user.id, "session", str(form.get("next", "/")))
 

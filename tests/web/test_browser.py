@@ -36,6 +36,7 @@ PAGES = {
     "experiment": "/experiments?experiment=onboarding-checklist",
     "metrics": "/metrics",
     "metric": "/metrics/stickiness",
+    "playground": "/playground",
 }
 SHOTS = ARTIFACTS / "screenshots"
 FOCUSABLE = "a[href], button, input, select, summary, [tabindex='0']"
@@ -113,14 +114,16 @@ def test_every_page_draws_its_charts_without_console_errors_or_failed_requests(
     charts = w.page.locator("[data-figure]").count()
     assert w.rendered() == charts
     assert w.page.locator("[data-figure] .main-svg").count() >= charts  # Plotly drew them
-    if name not in ("metrics", "metric"):
+    if name not in ("metrics", "metric", "playground"):  # the playground charts a result
         assert charts >= 2
     SHOTS.mkdir(parents=True, exist_ok=True)
     w.page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
     assert w.problems == []
 
 
-@pytest.mark.parametrize("name", ["overview", "sessions", "funnel-builder", "metrics"])
+@pytest.mark.parametrize(
+    "name", ["overview", "sessions", "funnel-builder", "metrics", "playground"]
+)
 def test_layout_fits_600_px_without_sideways_scrolling(dashboard, watched, name):
     w = watched(width=600)
     w.open(dashboard.url + PAGES[name])
@@ -296,7 +299,9 @@ CONTRAST = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", ["overview", "sessions", "funnel-builder", "metrics"])
+@pytest.mark.parametrize(
+    "name", ["overview", "sessions", "funnel-builder", "metrics", "playground"]
+)
 def test_text_contrast_meets_wcag_aa(dashboard, watched, name):
     w = watched()
     w.open(dashboard.url + PAGES[name])
