@@ -133,7 +133,7 @@ def run_analysis(
     """Parse, validate, compile, run and shape one analysis."""
     analysis, query = parse(kind, body, catalog, settings=settings, today=today)
     today = today or datetime.now(query.zone).date()
-    validate(analysis, query, Facts(catalog, known_events(engine, query.tenants)))
+    validate(analysis, query, Facts(catalog, known_events(engine)))
     statements, sql = COMPILED.get(
         catalog,
         ("analysis", kind, engine.dialect, query.model_dump_json()),
@@ -191,10 +191,12 @@ _events: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()  # engine -> tenants -> (data version, names)
 
 
-def known_events(engine: Engine, tenants: tuple[str, ...] | None = None) -> frozenset[str]:
-    """Names of the events stored for `tenants` (within the current user's: access/scope.py),
-    read again only when the data changes."""
-    tenants = limit_tenants(tenants)
+def known_events(engine: Engine) -> frozenset[str]:
+    """Names of the stored events the current user may know of (their tenants', see
+    access/scope.py; every event outside a request), read again only when the data changes.
+    A query naming an event seen only in tenants it did not ask for still runs (and finds
+    nothing), as it did before tenant limits."""
+    tenants = limit_tenants(None)
     version = engine.data_version
     with _events_lock:
         held = _events.get(engine, {}).get(tenants)

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from sextant.access.roles import Principal, Role
 from sextant.access.service import Access
-from sextant.access.users import parse_tenants
+from sextant.access.users import User, parse_tenants
 from sextant.cli.common import DataDir, console, settings_for
 from sextant.errors import InvalidInput, NotFound
 
@@ -107,10 +107,18 @@ def list_command(data_dir: DataDir = None) -> None:
             user.email,
             user.role.value,
             ", ".join(user.tenants) if user.tenants is not None else "all",
-            " + ".join(k for k in ("password", "sso") if info[k]) or "none",
+            _sign_in(user),
             "disabled" if not user.active else "locked" if info["locked"] else "active",
         )
     console.print(table)
+
+
+def _sign_in(user: User) -> str:
+    """How a user signs in: a user without a password signs in only through SSO."""
+    kinds = ["password"] if user.has_password else []
+    if user.sso or not user.has_password:
+        kinds.append("single sign-on")
+    return " + ".join(kinds)
 
 
 @users.command("set")

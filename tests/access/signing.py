@@ -1,22 +1,24 @@
-"""Test helpers for access: a small generated store, users and keys made with the real CLI,
-and browsers-without-a-browser (httpx clients with cookies) that sign in through the real
-form, CSRF token and all."""
+"""Test helpers for access: a small generated store, users and keys made through the access
+store (what `sextant users add` and `sextant keys add` call, without a process start each:
+tests/cli/test_users_cli.py runs the commands themselves), and browsers-without-a-browser
+(httpx clients with cookies) that sign in through the real form, CSRF token and all."""
 
 from __future__ import annotations
 
 import re
-import subprocess
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from sextant.access.roles import Principal, Role
+from sextant.access.service import Access
+from sextant.access.users import parse_tenants
 from sextant.cli.generate import build_dataset
 from sextant.config import load_settings
 from sextant.store.engines.duckdb import DuckDBEngine
 from sextant.synth.config import SynthConfig
-from tests.conftest import SEXTANT
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -38,25 +40,16 @@ def generated_store(data_dir: Path, *, users: int, events: int, days: int) -> li
 def add_user(
     data_dir: Path, email: str, role: str, tenants: str | None = None, password: str = PASSWORD
 ) -> None:
-    args = [SEXTANT, "users", "add", email, "--role", role, "--password-stdin"]
-    if tenants is not None:
-        args += ["--tenants", tenants]
-    subprocess.run(
-        [*args, "--data-dir", str(data_dir)],
-        input=password + "\n",
-        text=True,
-        check=True,
-        capture_output=True,
+    Access(load_settings(data_dir=data_dir)).users.add(
+        email, Role.parse(role), password=password, tenants=parse_tenants(tenants)
     )
 
 
 def add_key(data_dir: Path, name: str, role: str, tenants: str | None = None) -> str:
-    """A new API key made with the real CLI; returns its secret."""
-    args = [SEXTANT, "keys", "add", name, "--role", role, "--data-dir", str(data_dir)]
-    if tenants:
-        args += ["--tenants", tenants]
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    return next(line for line in out.splitlines() if line.startswith("sxk_"))
+    """A new API key; returns its secret."""
+    creator = Principal("tests", Role.ADMIN)
+    access = Access(load_settings(data_dir=data_dir))
+    return access.keys.create(name, Role.parse(role), parse_tenants(tenants), creator)[1]
 
 
 def csrf_of(html: str) -> str:
