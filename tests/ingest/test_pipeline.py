@@ -52,11 +52,13 @@ def test_accepted_events_are_stored_and_position_recorded_when_stopped(engine, t
     assert ingestor.stats.stored == 10 and ingestor.backlog == 0
 
 
-def test_events_become_queryable_within_a_second_when_flusher_runs(engine, tmp_path):
+def test_events_become_queryable_without_a_stop_when_flusher_runs(engine, tmp_path):
+    # The one-second freshness bound is measured alone in tests/e2e/test_freshness.py; here a
+    # generous deadline only shows the flusher stores on its own, beside busy test workers.
     ingestor = Ingestor(engine, tmp_path / "journal")
     ingestor.start()
     ingestor.submit_sync([event(1)])
-    deadline = time.monotonic() + 1.0
+    deadline = time.monotonic() + 10.0
     while count(engine) < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert count(engine) == 1
