@@ -25,6 +25,7 @@ WEEKDAYS: tuple[Weekday, ...] = (
 )
 
 DATABASE_FILE = "sextant.duckdb"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # addresses only this machine reaches
 
 
 class Settings(BaseSettings):

@@ -3,6 +3,7 @@ failed sign-ins."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -19,8 +20,6 @@ from sextant.errors import Conflict, InvalidInput, NotFound, Unauthorized
 MIN_PASSWORD = 10
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HASHER = PasswordHasher()
-# Checked when the email is unknown, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = HASHER.hash("not a password of anyone")
 WRONG = "email or password is wrong"
 
 
@@ -228,7 +227,7 @@ class Users:
         with self.store.connect() as db:
             row = db.execute("SELECT * FROM users WHERE email = ?", (email.strip(),)).fetchone()
             if row is None or row["password_hash"] is None or not row["active"]:
-                _verify(_DUMMY_HASH, password)
+                _verify(_dummy_hash(), password)
                 raise Unauthorized("sign_in_failed", WRONG, field="password")
             if row["locked_until"] and row["locked_until"] > now:
                 minutes = max(1, round((row["locked_until"] - now) / 60))
@@ -292,3 +291,10 @@ def _verify(hashed: str, password: str) -> bool:
         return HASHER.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so a wrong email takes as long as a wrong password
+    (made on first use: hashing on import would slow every command by 0.15 s)."""
+    return HASHER.hash("not a password of anyone")

@@ -21,10 +21,10 @@ from sextant.access import csrf
 from sextant.access.roles import Principal, Role
 from sextant.access.scope import _current
 from sextant.access.service import Access
+from sextant.config import LOOPBACK
 from sextant.errors import Unauthorized
 
 SESSION_COOKIE = "sextant_session"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 LOCAL_DEMO = Principal("local demo", Role.ADMIN, None, "local_demo")
 CONTROL = Principal("local control token", Role.ADMIN, None, "control")
 

@@ -13,9 +13,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sextant.analyses import kinds
-from sextant.analyses.run import compile_analysis, parse, run_analysis
-from sextant.catalog import load_catalog
 from sextant.cli.common import DataDir, console, settings_for
 from sextant.cli.remote import call, local_or_remote
 from sextant.errors import InvalidInput
@@ -45,6 +42,10 @@ def analyze(
     data_dir: DataDir = None,
 ) -> None:
     """Run an analysis from a JSON query; print the result, its SQL and timing as JSON."""
+    # Analyses and the catalog are imported when a command runs, not on every `sextant` start.
+    from sextant.analyses.run import compile_analysis, parse, run_analysis
+    from sextant.catalog import load_catalog
+
     if kind is None:
         _list()
         return
@@ -95,6 +96,8 @@ def _read(path: str | None) -> dict[str, Any]:
 
 
 def _list() -> None:
+    from sextant.analyses import kinds
+
     table = Table("kind", "label", "what it answers", title="Analyses", title_justify="left")
     for found in kinds().values():
         table.add_row(found.kind, escape(found.label), escape(found.summary))

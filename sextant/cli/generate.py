@@ -16,7 +16,6 @@ from sextant.store.engine import scalar
 from sextant.store.engines import open_duckdb
 from sextant.store.engines.duckdb import DuckDBEngine
 from sextant.synth.config import SynthConfig
-from sextant.synth.dataset import generate
 
 DEFAULTS = SynthConfig()
 FIRST_DAY = datetime(DEFAULTS.start.year, DEFAULTS.start.month, DEFAULTS.start.day)
@@ -71,6 +70,8 @@ def build_dataset(
     partial = target.with_name(target.name + ".generating")
     for stale in (partial, partial.with_name(partial.name + ".wal")):
         stale.unlink(missing_ok=True)
+    from sextant.synth.dataset import generate  # pandas and numpy: only when generating
+
     started = time.perf_counter()
     engine = DuckDBEngine(
         partial, threads=settings.duckdb_threads, memory_limit=settings.duckdb_memory_limit

@@ -7,11 +7,9 @@ from typing import Annotated
 import typer
 
 from sextant.access.service import Access
-from sextant.api import logs
-from sextant.api.auth import LOOPBACK
-from sextant.api.server import serve
 from sextant.cli.common import DataDir, engine_for, settings_for
 from sextant.cli.remote import running_server
+from sextant.config import LOOPBACK
 from sextant.errors import Conflict, Forbidden
 
 
@@ -51,5 +49,10 @@ def serve_command(
             field="host",
             hint="add one with `sextant users add EMAIL --role admin`, or serve on 127.0.0.1",
         )
+    # The web stack (FastAPI, pages, statistics) is imported only here: every other command
+    # starts without it.
+    from sextant.api import logs
+    from sextant.api.server import serve
+
     logs.configure(log_level)
     serve(settings)

@@ -15,7 +15,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sextant import __version__
 from sextant.access import csrf
 from sextant.access.roles import ROLE_LABELS, Principal, Role
-from sextant.api.auth import LOOPBACK, SESSION_COOKIE, SignInRequired
+from sextant.api.auth import SESSION_COOKIE, SignInRequired
+from sextant.config import LOOPBACK
 from sextant.errors import SextantError
 from sextant.web.assets import ASSETS
 from sextant.web.pages import PAGES
