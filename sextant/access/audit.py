@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sextant.access.roles import Principal
-from sextant.access.store import AccessStore
+from sextant.access.store import AccessStore, decode_tenants, encode_tenants, within_sql
 from sextant.errors import InvalidInput
 
 ACTIONS = {
@@ -40,6 +40,7 @@ class Entry:
     outcome: str
     detail: dict[str, Any]
     ip: str | None
+    tenants: tuple[str, ...] | None  # the actor's limit when it acted; None: every tenant
 
     @property
     def when(self) -> str:
@@ -56,6 +57,7 @@ class Entry:
             "outcome": self.outcome,
             "detail": self.detail,
             "ip": self.ip,
+            "tenants": list(self.tenants) if self.tenants is not None else None,
         }
 
 
@@ -115,13 +117,21 @@ class AuditLog:
         ip: str | None = None,
         **detail: Any,
     ) -> None:
-        actor = who if isinstance(who, str) else who.email
-        role = None if isinstance(who, str) else who.role.value
+        """One entry. `who` is the acting principal, or the email (or placeholder) given by
+        someone not signed in; an email of a known user carries that user's tenant limit, so
+        their admin sees the failed sign-ins too."""
         now = time.time()
         with self.store.connect() as db:
+            if isinstance(who, str):
+                actor, role = who, None
+                known = db.execute("SELECT tenants FROM users WHERE email = ?", (who,)).fetchone()
+                tenants = known["tenants"] if known else None
+            else:
+                actor, role = who.email, who.role.value
+                tenants = encode_tenants(who.tenants)
             db.execute(
-                "INSERT INTO audit (at, actor, role, action, target, outcome, detail, ip) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit (at, actor, role, action, target, outcome, detail, ip, tenants) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     now,
                     actor,
@@ -131,6 +141,7 @@ class AuditLog:
                     outcome,
                     json.dumps(detail, default=str),
                     ip,
+                    tenants,
                 ),
             )
         if now - self._pruned > 3600:
@@ -156,8 +167,18 @@ class AuditLog:
         with self.store.connect() as db:
             return db.execute("DELETE FROM audit WHERE at < ?", (cutoff,)).rowcount
 
-    def entries(self, where: AuditFilter, limit: int = MAX_ROWS) -> list[Entry]:
-        clauses, params = [], []
+    def entries(
+        self, where: AuditFilter, limit: int = MAX_ROWS, *, within: tuple[str, ...] | None = None
+    ) -> list[Entry]:
+        """Matching entries, newest first. `within` (a tenant-limited admin's tenants) keeps
+        only what actors limited to those tenants did: entries of unlimited actors, unknown
+        emails and other tenants' users are not theirs to read."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if within is not None:
+            clause, values = within_sql("tenants", within)
+            clauses.append(clause)
+            params.extend(values)
         if where.actor:
             clauses.append("actor LIKE ? ESCAPE '\\'")
             params.append(
@@ -192,6 +213,7 @@ class AuditLog:
                 r["outcome"],
                 json.loads(r["detail"]),
                 r["ip"],
+                decode_tenants(r["tenants"]),
             )
             for r in rows
         ]

@@ -9,6 +9,7 @@ so the server's threads and a CLI command can write at once.
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 import threading
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS saved_queries (
     owner_email TEXT NOT NULL,
     shared INTEGER NOT NULL DEFAULT 0,
     pinned INTEGER NOT NULL DEFAULT 0,
+    owner_tenants TEXT,               -- the owner's tenant limit, JSON; NULL: every tenant
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
@@ -72,7 +74,8 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL DEFAULT '',
     outcome TEXT NOT NULL DEFAULT 'ok',
     detail TEXT NOT NULL DEFAULT '{}',
-    ip TEXT
+    ip TEXT,
+    tenants TEXT                      -- the actor's tenant limit, JSON; NULL: every or unknown
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
@@ -90,6 +93,7 @@ class AccessStore:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)  # commits on its own
+            _add_missing_columns(db)
         finally:
             db.close()
         path.chmod(0o600)  # password hashes and session hashes: the owner's only
@@ -131,3 +135,38 @@ class AccessStore:
                 value = secrets.token_hex(32)
                 self.set_meta("secret", value)
         return bytes.fromhex(value)
+
+
+# Columns added after a release: (table, column, declaration). A store made before them gets
+# them on open; old rows read as NULL.
+ADDED_COLUMNS = (("audit", "tenants", "TEXT"), ("saved_queries", "owner_tenants", "TEXT"))
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    db.commit()
+
+
+# Tenant limits are stored as a JSON list, NULL meaning every tenant.
+
+
+def encode_tenants(tenants: tuple[str, ...] | list[str] | None) -> str | None:
+    return None if tenants is None else json.dumps(list(tenants))
+
+
+def decode_tenants(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(json.loads(text))
+
+
+def within_sql(column: str, tenants: tuple[str, ...]) -> tuple[str, list[str]]:
+    """A condition that a limit stored in `column` lies within `tenants`: the rows a reader
+    limited to `tenants` may see (never a row limited to nothing, i.e. to every tenant)."""
+    marks = ", ".join("?" * len(tenants))
+    sql = (
+        f"({column} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM json_each({column}) WHERE value NOT IN ({marks})))"
+    )
+    return sql, list(tenants)

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 
 from sextant.access.roles import Principal, Role
-from sextant.access.store import AccessStore
-from sextant.access.users import Users, decode_tenants, encode_tenants
+from sextant.access.store import AccessStore, decode_tenants, encode_tenants
+from sextant.access.users import Users
 from sextant.errors import InvalidInput, NotFound
 
 KEY_PREFIX = "sxk_"

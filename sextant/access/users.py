@@ -4,7 +4,6 @@ failed sign-ins."""
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sqlite3
 import time
@@ -14,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from sextant.access.roles import Principal, Role
-from sextant.access.store import AccessStore
+from sextant.access.store import AccessStore, decode_tenants, encode_tenants
 from sextant.errors import Conflict, InvalidInput, NotFound, Unauthorized
 
 MIN_PASSWORD = 10
@@ -69,14 +68,6 @@ def _user(row: sqlite3.Row) -> User:
         created_at=row["created_at"],
         last_sign_in=row["last_sign_in"],
     )
-
-
-def encode_tenants(tenants: tuple[str, ...] | list[str] | None) -> str | None:
-    return None if tenants is None else json.dumps(list(tenants))
-
-
-def decode_tenants(text: str | None) -> tuple[str, ...] | None:
-    return None if text is None else tuple(json.loads(text))
 
 
 def parse_tenants(values: list[str] | str | None, field: str = "tenants") -> tuple[str, ...] | None:

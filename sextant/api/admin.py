@@ -24,7 +24,7 @@ from sextant.api.auth import client_ip, require
 from sextant.errors import Forbidden, InvalidInput, SextantError
 from sextant.exports import MAX_EXPORT_ROWS, CsvExport, write_csv
 
-AUDIT_COLUMNS = ("when", "actor", "role", "action", "target", "outcome", "detail", "ip")
+AUDIT_COLUMNS = ("when", "actor", "role", "tenants", "action", "target", "outcome", "detail", "ip")
 UNCHANGED: Any = ...  # Users.update's marker for "leave the tenants as they are"
 
 admin = require(Role.ADMIN, "users, API keys and the audit log")
@@ -175,6 +175,13 @@ def set_retention(access: Access, principal: Principal, days: str, *, ip: str | 
     before = access.audit.retention_days
     detail: dict[str, Any] = {"before": before, "after": days}
     with audited(access, principal, "setting_change", "audit_retention_days", ip, detail):
+        if principal.tenants is not None:
+            raise Forbidden(
+                "admin_scope_forbidden",
+                "the audit log's retention applies to every tenant; an admin without a tenant "
+                "limit must change it",
+                field="retention_days",
+            )
         try:
             value = int(days.strip())
         except ValueError:
@@ -189,9 +196,10 @@ def set_retention(access: Access, principal: Principal, days: str, *, ip: str | 
 
 
 def audit_rows(entries: list[Entry]) -> Iterator[dict[str, Any]]:
-    """Entries as the CSV's rows: `when` as text, the columns of AUDIT_COLUMNS."""
+    """Entries as the CSV's rows: `when` and `tenants` as text, the columns of AUDIT_COLUMNS."""
     for e in entries:
-        yield e.as_dict() | {"when": e.when}
+        tenants = "all" if e.tenants is None else ", ".join(e.tenants)
+        yield e.as_dict() | {"when": e.when, "tenants": tenants}
 
 
 def export_audit(
@@ -199,7 +207,7 @@ def export_audit(
 ) -> CsvExport:
     """The filtered entries as CSV, newest first, up to the export cap (IP addresses are PII
     and left out, as in every export); the download is itself audited."""
-    entries = access.audit.entries(where, limit=MAX_EXPORT_ROWS + 1)
+    entries = access.audit.entries(where, MAX_EXPORT_ROWS + 1, within=principal.tenants)
     export = write_csv(AUDIT_COLUMNS, audit_rows(entries), limit=MAX_EXPORT_ROWS)
     access.audit.record(
         principal, "export", target, ip=ip, rows=export.rows, dropped=list(export.dropped)
@@ -208,10 +216,10 @@ def export_audit(
 
 
 def entries_page(
-    log: AuditLog, where: AuditFilter, limit: int = MAX_ROWS
+    log: AuditLog, principal: Principal, where: AuditFilter, limit: int = MAX_ROWS
 ) -> tuple[list[Entry], bool]:
-    """At most `limit` entries, newest first, and whether more matched."""
-    entries = log.entries(where, limit=limit + 1)
+    """At most `limit` entries the admin may read, newest first, and whether more matched."""
+    entries = log.entries(where, limit + 1, within=principal.tenants)
     return entries[:limit], len(entries) > limit
 
 
@@ -320,6 +328,7 @@ def delete_key(key_id: int, request: Request, principal: Admin) -> dict[str, Any
 @router.get("/audit")
 def audit(
     request: Request,
+    principal: Admin,
     actor: Annotated[str | None, Query(description="part of the actor's email or name")] = None,
     action: Annotated[str | None, Query(description="one of the audit actions")] = None,
     outcome: Annotated[str | None, Query(description="ok, or an error code")] = None,
@@ -327,10 +336,11 @@ def audit(
     date_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD (UTC)")] = None,
     limit: Annotated[int, Query(description=f"at most {MAX_ROWS}")] = 100,
 ) -> list[dict[str, Any]]:
-    """Audit entries, newest first."""
+    """Audit entries, newest first (for a tenant-limited admin, what their tenants' users did)."""
     if not 1 <= limit <= MAX_ROWS:
         raise InvalidInput("limit_invalid", f"limit: 1 to {MAX_ROWS}, got {limit}", field="limit")
     where = AuditFilter.parse(
         {"actor": actor, "action": action, "outcome": outcome, "from": date_from, "to": date_to}
     )
-    return [e.as_dict() for e in _access(request).audit.entries(where, limit=limit)]
+    log = _access(request).audit
+    return [e.as_dict() for e in log.entries(where, limit, within=principal.tenants)]

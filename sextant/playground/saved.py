@@ -1,6 +1,10 @@
 """Saved playground queries: name, description, SQL, owner, shared with the team or private,
 pinned. Everyone sees their own and the shared ones, pinned first; the owner changes and
-deletes their own; a sys engineer or admin manages all of them (DESIGN.md, Roles)."""
+deletes their own; a sys engineer or admin manages all of them (DESIGN.md, Roles).
+
+"The team" follows tenant limits: a user limited to tenants sees the queries shared by users
+limited within those tenants, not those of other tenants' users or of unlimited ones (a
+query's text may name another tenant's customers)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from sextant.access.roles import Principal, Role
-from sextant.access.store import AccessStore
+from sextant.access.store import AccessStore, encode_tenants, within_sql
 from sextant.errors import Forbidden, InvalidInput, NotFound
 
 MAX_NAME = 120
@@ -84,23 +88,33 @@ class SavedQueries:
     def __init__(self, store: AccessStore) -> None:
         self.store = store
 
-    def visible(self, principal: Principal) -> list[SavedQuery]:
-        """The principal's own and the shared queries, pinned first, then by name."""
+    def _select(
+        self, principal: Principal, where: str = "1", params: tuple = ()
+    ) -> list[SavedQuery]:
+        """Rows matching `where` that the principal may see: their own and the shared ones of
+        their team."""
+        shared, limit = "shared = 1", []
+        if principal.tenants is not None:
+            clause, limit = within_sql("owner_tenants", principal.tenants)
+            shared += f" AND {clause}"
         with self.store.connect() as db:
             rows = db.execute(
-                "SELECT * FROM saved_queries WHERE shared = 1 OR owner_email = ? "
+                f"SELECT * FROM saved_queries WHERE ({where}) AND (owner_email = ? OR ({shared})) "
                 "ORDER BY pinned DESC, lower(name), id",
-                (principal.email,),
+                (*params, principal.email, *limit),
             ).fetchall()
         return [_saved(r) for r in rows]
 
+    def visible(self, principal: Principal) -> list[SavedQuery]:
+        """The principal's own and their team's shared queries, pinned first, then by name."""
+        return self._select(principal)
+
     def get(self, query_id: int, principal: Principal) -> SavedQuery:
-        with self.store.connect() as db:
-            row = db.execute("SELECT * FROM saved_queries WHERE id = ?", (query_id,)).fetchone()
+        found = self._select(principal, "id = ?", (query_id,))
         # Another user's private query answers as missing: its existence is not shown.
-        if row is None or not (row["shared"] or row["owner_email"] == principal.email):
+        if not found:
             raise NotFound("saved_query_not_found", f"no saved query {query_id}", field="id")
-        return _saved(row)
+        return found[0]
 
     def create(
         self,
@@ -118,13 +132,15 @@ class SavedQueries:
         with self.store.connect() as db:
             cursor = db.execute(
                 "INSERT INTO saved_queries (name, description, sql, owner_id, owner_email, "
-                "shared, pinned, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "owner_tenants, shared, pinned, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     name,
                     description,
                     sql,
                     principal.user_id,
                     principal.email,
+                    encode_tenants(principal.tenants),
                     int(shared),
                     int(pinned),
                     now,

@@ -334,6 +334,7 @@ def _filters(request: Request) -> dict[str, str]:
 
 def _audit_page(
     request: Request,
+    principal: Principal,
     status: int = 200,
     *,
     error: dict[str, Any] | None = None,
@@ -344,7 +345,8 @@ def _audit_page(
     entries, cut = [], False
     if error is None or error["form"] != "filters":
         try:
-            entries, cut = ops.entries_page(access.audit, AuditFilter.parse(filters))
+            where = AuditFilter.parse(filters)
+            entries, cut = ops.entries_page(access.audit, principal, where)
         except SextantError as exc:
             error, status = _refused(exc, "filters"), exc.status
     chosen = {k: v for k, v in filters.items() if v}
@@ -361,6 +363,7 @@ def _audit_page(
         csv_href="/admin/audit.csv" + (f"?{urlencode(chosen)}" if chosen else ""),
         export_rows=MAX_EXPORT_ROWS,
         retention=access.audit.retention_days,
+        limited=principal.tenants,
         error=error,
         done=done,
     )
@@ -372,7 +375,7 @@ def audit_page(request: Request, principal: Admin) -> Response:
     if request.query_params.get("done") == "retention":
         days = _access(request).audit.retention_days
         done = f"The audit log now keeps entries for {days} days; older ones were deleted."
-    return _audit_page(request, done=done)
+    return _audit_page(request, principal, done=done)
 
 
 @router.get("/admin/audit.csv")
@@ -400,5 +403,5 @@ async def audit_retention(request: Request, principal: Admin) -> Response:
             _access(request), principal, _text(form, "days") or "", ip=client_ip(request)
         )
     except SextantError as exc:
-        return _audit_page(request, exc.status, error=_refused(exc, "retention"))
+        return _audit_page(request, principal, exc.status, error=_refused(exc, "retention"))
     return _back("/admin/audit", "retention")

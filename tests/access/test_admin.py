@@ -460,6 +460,45 @@ def test_a_tenant_limited_admin_cannot_reach_beyond_their_tenants_when_adding_or
     assert ("wide", "tenant_forbidden") in outcomes
 
 
+def test_a_tenant_limited_admin_reads_only_what_their_tenants_users_did(served, ada):
+    acme_viewer = sign_in(served.url, "acme-viewer@example.com")
+    acme_viewer.get("/api/v1/metrics")
+    for email in ("acme-viewer@example.com", "nobody@example.com", "vic@example.com"):
+        client = httpx.Client(base_url=served.url)
+        token = csrf_of(client.get("/login").text)
+        client.post("/login", data={"email": email, "password": "x" * 12, "csrf_token": token})
+    tia = sign_in(served.url, "tia@example.com")
+
+    hers = audit(tia)
+    everything = audit(ada)
+    last = max(e["id"] for e in hers)
+    assert hers == [e for e in everything if e["tenants"] == ["acme"] and e["id"] <= last]
+    assert {e["actor"] for e in hers} == {"tia@example.com", "acme-viewer@example.com"}
+    failed = [e for e in hers if e["outcome"] == "sign_in_failed"]
+    assert [e["actor"] for e in failed] == ["acme-viewer@example.com"]  # a known email's limit
+    assert {"ada@example.com", "nobody@example.com", "vic@example.com"} <= {
+        e["actor"] for e in everything
+    }
+    assert {e["actor"] for e in audit(tia, actor="ada@")} == set()
+
+    page = tia.get("/admin/audit").text
+    assert "You see what users limited to your tenants (acme) did." in page
+    assert "<td>ada@example.com</td>" not in page.split("<tbody>")[1]  # as actor
+    assert 'action="/admin/settings/audit-retention"' not in page
+    assert "an admin without a tenant limit changes it" in page
+    rows = csv_rows(tia.get("/admin/audit.csv").text)
+    assert {r[1] for r in rows[1:]} == {"tia@example.com", "acme-viewer@example.com"}
+    assert {r[3] for r in rows[1:]} == {"acme"}
+
+    kept = len(everything)
+    shorten = form(tia, "/admin/settings/audit-retention", {"days": "1"})
+    assert shorten.status_code == 403
+    assert "applies to every tenant" in alert(shorten.text, "retention")
+    assert len(audit(ada)) > kept and audit(tia, action="setting_change")[0]["outcome"] == (
+        "admin_scope_forbidden"
+    )
+
+
 def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(served, ada):
     before = emails(ada)
     data = {"email": "forged@example.com", "role": "admin", "password": PASSWORD}
@@ -531,10 +570,11 @@ def test_the_audit_page_and_its_csv_show_the_same_filtered_entries(served, ada):
     assert download.headers["content-type"].startswith("text/csv")
     assert 'filename="sextant-audit-' in download.headers["content-disposition"]
     rows = csv_rows(download.text)
-    assert rows[0] == ["when", "actor", "role", "action", "target", "outcome", "detail"]
+    header = ["when", "actor", "role", "tenants", "action", "target", "outcome", "detail"]
+    assert rows[0] == header
     entries = audit(ada, action="key_change", actor="ada@")
-    assert [r[1:6] for r in rows[1:]] == [
-        [e["actor"], e["role"], e["action"], e["target"], e["outcome"]] for e in entries
+    assert [r[1:7] for r in rows[1:]] == [
+        [e["actor"], e["role"], "all", e["action"], e["target"], e["outcome"]] for e in entries
     ]
     assert [r[0] for r in rows[1:]] == [e["at"] for e in entries]
     exported = audit(ada, action="export")[0]
@@ -568,7 +608,7 @@ def test_a_formula_typed_as_an_email_is_neutralised_when_the_log_is_exported(ser
     assert "=HYPERLINK(&#34;http://evil.example&#34;,&#34;x&#34;)" in page.text
     rows = csv_rows(ada.get("/admin/audit.csv", params={"actor": "HYPERLINK"}).text)
     assert len(rows) == 2
-    assert rows[1][1] == "'" + evil and rows[1][3:6] == ["sign_in", "", "sign_in_failed"]
+    assert rows[1][1] == "'" + evil and rows[1][4:7] == ["sign_in", "", "sign_in_failed"]
 
 
 def test_changing_the_retention_deletes_older_entries_when_saved(served, ada):

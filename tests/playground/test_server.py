@@ -31,6 +31,8 @@ def world(tmp_path_factory):
     add_user(data_dir, "bob@example.com", "analyst")
     add_user(data_dir, "sam@example.com", "sys_engineer")
     add_user(data_dir, "vic@example.com", "viewer")
+    add_user(data_dir, "dan@example.com", "analyst", tenants=mine)
+    add_user(data_dir, "cat@example.com", "analyst", tenants=other)
     keys = {
         "limited": add_key(data_dir, "limited", "analyst", mine),
         "analyst": add_key(data_dir, "analyst", "analyst"),
@@ -217,6 +219,33 @@ def test_saved_queries_are_private_shared_pinned_and_managed_by_owner_or_sys_eng
     assert "adoption by country" in page.text and "SELECT 2" in page.text
     assert api(sam, "DELETE", f"/{shared['id']}").status_code == 200
     assert api(ann, "GET", f"/{shared['id']}").status_code == 404
+
+
+def test_shared_queries_reach_only_the_team_within_the_same_tenants(world):
+    server, *_ = world
+    ann, bob, cat, dan = (
+        sign_in(server.url, f"{n}@example.com") for n in ["ann", "bob", "cat", "dan"]
+    )
+
+    def share(client, name):
+        body = {"name": name, "sql": "SELECT 1", "shared": True}
+        headers = {"X-CSRF-Token": page_token(client)}
+        answer = client.post("/api/v1/saved-queries", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["id"]
+
+    def names(client):
+        return {q["name"] for q in client.get("/api/v1/saved-queries").json()}
+
+    ours = share(ann, "acme churn by plan")
+    company = share(bob, "every tenant's revenue")
+    assert {"acme churn by plan", "every tenant's revenue"} <= names(bob)
+    assert "acme churn by plan" in names(dan)  # the same tenant: the same team
+    assert "acme churn by plan" not in names(cat)
+    assert cat.get(f"/api/v1/saved-queries/{ours}").status_code == 404
+    assert "acme churn by plan" not in cat.get(f"/playground?q={ours}").text
+    assert "every tenant's revenue" not in names(ann) | names(cat)
+    assert ann.get(f"/api/v1/saved-queries/{company}").status_code == 404
 
 
 def test_every_playground_query_is_audited_with_text_rows_and_outcome(world):
