@@ -9,6 +9,7 @@ BENCHMARKS = (
     "generate",
     "capture_parse",
     "ingest",
+    "freshness",
     "metrics",
     "analyses",
     "web",

@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -297,8 +299,9 @@ def report(results: list[tuple[Case, dict]], seconds: float) -> None:
         )
 
 
-def main(quick: bool = False) -> None:
-    seconds = 2.0 if quick else 10.0
+@contextmanager
+def serving() -> Iterator[tuple[str, str, Path]]:
+    """A fresh store with one source, served by `sextant serve`: (url, source key, data dir)."""
     with tempfile.TemporaryDirectory(prefix="sextant-bench-") as tmp:
         data_dir = Path(tmp)
         added = subprocess.run(
@@ -310,9 +313,7 @@ def main(quick: bool = False) -> None:
         key = next(line for line in added.stdout.splitlines() if line.startswith("sx_"))
         process, url = start_server(data_dir)
         try:
-            results = [
-                (case, run_case(url, key, data_dir, i, seconds)) for i, case in enumerate(CASES)
-            ]
+            yield url, key, data_dir
         finally:
             process.terminate()
             try:
@@ -320,7 +321,13 @@ def main(quick: bool = False) -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        report(results, seconds)
+
+
+def main(quick: bool = False) -> None:
+    seconds = 2.0 if quick else 10.0
+    with serving() as (url, key, data_dir):
+        results = [(case, run_case(url, key, data_dir, i, seconds)) for i, case in enumerate(CASES)]
+    report(results, seconds)
 
 
 if __name__ == "__main__":

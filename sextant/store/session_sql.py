@@ -2,15 +2,22 @@
 (runs of a person's events in one tenant without a gap over 30 minutes), the cuts of visits
 lasting 24 hours or more (found in Python: they are sequential and rare), and one row per
 session with the columns of `SESSIONS`. `sessions.py` decides what to derive and when.
+
+Both statements are built from a *scope*: the SQL text of the events to derive from. Building
+them with sqlglot costs about 0.15 s, more than storing a flush of events, so the text is
+made once per scope and dialect; a scope's one varying value, the time it starts from, is
+the marker `SINCE`, replaced in the finished text.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import functools
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 from sextant.catalog import dialects as d
@@ -21,56 +28,47 @@ MAX_SECONDS = 24 * 3600
 # Session columns taken from its first event.
 FIRST_EVENT_COLUMNS = ("tenant_id", "plan", "country", "channel", "device", "path", "properties")
 CUTS = "__sextant_session_cuts"  # the scratch table of long visits' cuts
+SINCE = "__sextant_since__"  # in a scope's text: the ISO time it starts from
 
 _EVENT_COLUMNS = ("ts", "who", "id", "session_id", "event", *FIRST_EVENT_COLUMNS)
 _UTC = pa.timestamp("us", tz="UTC")
 
 
-def long_visit_cuts(engine: Any, scope: exp.Expression) -> pa.Table:
-    """(who, ts): session starts inside visits lasting 24 hours or more (not visit starts).
+def derive_into(engine: Any, scope: str, since: datetime | None = None) -> None:
+    """Insert the sessions of the events `scope` selects (DuckDB text: `ts, who, id,
+    session_id, event, ...`; `SINCE` in it stands for `since`) in start order, so that (as
+    for events) a query over a date range reads only the row groups of those dates."""
+
+    def bound(sql: str) -> str:
+        return sql if since is None else sql.replace(SINCE, since.isoformat())
+
+    cuts = long_visit_cuts(engine, bound(_cuts_sql(scope, engine.dialect)))
+    with engine.scratch(CUTS, cuts):
+        engine.execute(bound(_insert_sql(scope, engine.dialect)))
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_sql(scope: str, dialect: str) -> str:
+    derived = derivation(_parsed(scope), dialect).subquery("derived")
+    insert = exp.insert(
+        exp.select(exp.Star()).from_(derived).order_by(exp.column("started_at")),
+        "sessions",
+        columns=[c.name for c in SESSIONS.columns],
+    )
+    return insert.sql(dialect=dialect)
+
+
+def _parsed(scope: str) -> exp.Expression:
+    return sqlglot.parse_one(scope, read="duckdb")
+
+
+def long_visit_cuts(engine: Any, sql: str) -> pa.Table:
+    """(who, ts): session starts inside visits lasting 24 hours or more (not visit starts),
+    from the rows of `_cuts_sql`.
 
     Events with equal timestamps always share a session, so a start is a (person, time).
     """
-    dialect = engine.dialect
-    visits = _visits(
-        exp.select("ts", "who", "id", exp.alias_(_tk(), "tenant_id"))
-        .from_(_sub(scope, "s"))
-        .where(exp.column("session_id").is_(exp.Null())),
-        dialect,
-    )
-    long = (
-        exp.select("who", "tenant_id", "visit_started_at")
-        .from_(_sub(visits, "v"))
-        .group_by("who", "tenant_id", "visit_started_at")
-        .having(
-            exp.GTE(
-                this=d.seconds_between(
-                    exp.column("visit_started_at"), exp.func("MAX", exp.column("ts")), dialect
-                ),
-                expression=exp.Literal.number(MAX_SECONDS),
-            )
-        )
-    )
-    rows = engine.execute(
-        exp.select(
-            exp.column("who", table="v"),
-            exp.column("tenant_id", table="v"),
-            exp.column("visit_started_at", table="v"),
-            exp.column("ts", table="v"),
-        )
-        .distinct()
-        .from_(_sub(visits, "v"))
-        .join(
-            _sub(long, "l"),
-            on=exp.and_(
-                *(
-                    exp.column(c, table="l").eq(exp.column(c, table="v"))
-                    for c in ("who", "tenant_id", "visit_started_at")
-                )
-            ),
-        )
-        .order_by("who", "tenant_id", "visit_started_at", "ts")
-    ).to_pylist()
+    rows = engine.execute(sql).to_pylist()
     cut_who, cut_tenant, cut_ts = [], [], []
     limit = timedelta(seconds=MAX_SECONDS)
     visit = lambda r: (r["who"], r["tenant_id"], r["visit_started_at"])  # noqa: E731
@@ -91,6 +89,51 @@ def long_visit_cuts(engine: Any, scope: exp.Expression) -> pa.Table:
             "ts": pa.array(cut_ts, _UTC),
         }
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _cuts_sql(scope_text: str, dialect: str) -> str:
+    """The events of visits lasting 24 hours or more, in order (who, tenant, visit, ts)."""
+    scope = _parsed(scope_text)
+    visits = _visits(
+        exp.select("ts", "who", "id", exp.alias_(_tk(), "tenant_id"))
+        .from_(_sub(scope, "s"))
+        .where(exp.column("session_id").is_(exp.Null())),
+        dialect,
+    )
+    long = (
+        exp.select("who", "tenant_id", "visit_started_at")
+        .from_(_sub(visits, "v"))
+        .group_by("who", "tenant_id", "visit_started_at")
+        .having(
+            exp.GTE(
+                this=d.seconds_between(
+                    exp.column("visit_started_at"), exp.func("MAX", exp.column("ts")), dialect
+                ),
+                expression=exp.Literal.number(MAX_SECONDS),
+            )
+        )
+    )
+    return (
+        exp.select(
+            exp.column("who", table="v"),
+            exp.column("tenant_id", table="v"),
+            exp.column("visit_started_at", table="v"),
+            exp.column("ts", table="v"),
+        )
+        .distinct()
+        .from_(_sub(visits, "v"))
+        .join(
+            _sub(long, "l"),
+            on=exp.and_(
+                *(
+                    exp.column(c, table="l").eq(exp.column(c, table="v"))
+                    for c in ("who", "tenant_id", "visit_started_at")
+                )
+            ),
+        )
+        .order_by("who", "tenant_id", "visit_started_at", "ts")
+    ).sql(dialect=dialect)
 
 
 def _tk(table: str | None = None) -> exp.Expression:

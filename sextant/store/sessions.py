@@ -23,11 +23,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import sqlglot
-from sqlglot import exp
 
 from sextant.store.schema import SESSIONS
-from sextant.store.session_sql import CUTS, derivation, long_visit_cuts
+from sextant.store.session_sql import SINCE, derive_into
 
 # Tables whose appends change sessions.
 SOURCES = frozenset({"events", "person_overrides"})
@@ -121,7 +119,7 @@ def rebuild(engine: Any) -> None:
     """Derive every session again from all events."""
     with engine.transaction():
         engine.execute("TRUNCATE TABLE sessions")
-        _derive_into(engine, _events_scope(engine.dialect))
+        derive_into(engine, _SELECT_EVENTS)
 
 
 @contextmanager
@@ -221,7 +219,8 @@ def _incremental(engine: Any, touched: Touched) -> None:
     ).to_pylist()[0]
     since = None if lowest["whole"] is not False else lowest["lowest"]
     try:
-        _derive_into(engine, _touched_scope(since, sdk=bool(touched.sdk or touched.gone)))
+        scope = _touched_scope(bounded=since is not None, sdk=bool(touched.sdk or touched.gone))
+        derive_into(engine, scope, since)
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {FROM}")
         engine.execute(f"DROP TABLE IF EXISTS {SDK}")
@@ -236,37 +235,14 @@ FROM events AS e LEFT JOIN person_overrides AS o ON o.old_person_id = e.person_i
 """
 
 
-def _events_scope(dialect: str) -> exp.Select:
-    """Every event with its resolved person (`who`), as `ts, who, id, session_id, ...`."""
-    return sqlglot.parse_one(_SELECT_EVENTS, read="duckdb")
-
-
-def _touched_scope(since: datetime | None, *, sdk: bool) -> exp.Expression:
-    """DuckDB: the events of touched persons from their visit start, and of touched SDK
-    sessions (the temporary tables `_incremental` fills)."""
-    bound = ""
-    if since is not None:
-        bound = f" AND e.timestamp >= CAST('{since.isoformat()}' AS TIMESTAMPTZ)"
+def _touched_scope(*, bounded: bool, sdk: bool) -> str:
+    """DuckDB: the events of touched persons from their visit start (all from `SINCE` when
+    `bounded`: it lets the scan skip older row groups), and of touched SDK sessions (the
+    temporary tables `_incremental` fills)."""
+    bound = f" AND e.timestamp >= CAST('{SINCE}' AS TIMESTAMPTZ)" if bounded else ""
     sdk_part = f"UNION ALL {_SELECT_EVENTS} WHERE e.session_id IN (SELECT session_id FROM {SDK})"
-    return sqlglot.parse_one(
-        f"""{_SELECT_EVENTS}
+    return f"""{_SELECT_EVENTS}
         JOIN {FROM} AS f ON f.who = COALESCE(o.person_id, e.person_id)
             AND (f.tk IS NULL OR f.tk = COALESCE(e.tenant_id, ''))
         WHERE e.session_id IS NULL AND (f.from_ts IS NULL OR e.timestamp >= f.from_ts){bound}
-        {sdk_part if sdk else ""}""",
-        read="duckdb",
-    )
-
-
-def _derive_into(engine: Any, scope: exp.Expression) -> None:
-    """Insert the sessions of `scope`'s events in start order, so that (as for events) a
-    query over a date range reads only the row groups of those dates."""
-    cuts = long_visit_cuts(engine, scope)
-    with engine.scratch(CUTS, cuts):
-        derived = derivation(scope, engine.dialect).subquery("derived")
-        insert = exp.insert(
-            exp.select(exp.Star()).from_(derived).order_by(exp.column("started_at")),
-            "sessions",
-            columns=[c.name for c in SESSIONS.columns],
-        )
-        engine.execute(insert.sql(dialect=engine.dialect))
+        {sdk_part if sdk else ""}"""
