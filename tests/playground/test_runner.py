@@ -181,3 +181,28 @@ def test_sql_as_run_is_reported_when_the_query_was_rewritten(store):
     )
     assert result.rows == [(sum(1 for e in event_rows() if e["tenant_id"] == ACME),)]
     assert result.elapsed_ms > 0
+
+
+def test_each_query_gets_the_worker_started_after_the_last_one_and_it_serves_only_that(store):
+    from sextant.playground import runner
+
+    run_sql("SELECT 1", store.admin.path, tenants=None)
+    where, waiting = runner._SPARE._waiting
+    assert where == store.admin.path.parent and waiting.poll() is None
+    assert run_sql("SELECT 2", store.admin.path, tenants=None).rows == [(2,)]
+    assert waiting.wait(10) == 0  # it answered that query, then exited
+    assert runner._SPARE._waiting[1] is not waiting
+
+
+def test_a_dead_or_misplaced_waiting_worker_is_replaced(store, tmp_path):
+    from sextant.playground import runner
+
+    run_sql("SELECT 1", store.admin.path, tenants=None)
+    _, waiting = runner._SPARE._waiting
+    waiting.kill()
+    waiting.wait()
+    assert run_sql("SELECT 3", store.admin.path, tenants=None).rows == [(3,)]
+    elsewhere = runner._SPARE._waiting[1]
+    runner._SPARE._waiting = (tmp_path, elsewhere)  # as if started for another directory
+    assert run_sql("SELECT 4", store.admin.path, tenants=None).rows == [(4,)]
+    assert elsewhere.wait(10) != 0  # stopped, not used
