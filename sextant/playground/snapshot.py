@@ -2,8 +2,9 @@
 seen or not) holding only the rows that scope may read, already masked.
 
 The query process can read its whole file, even as raw bytes, so a snapshot must never
-hold anything its user may not see. Rows go through Arrow (`engine.execute`), so this works
-for every engine and never needs the server's locked store file.
+hold anything its user may not see. Rows go through Arrow in batches (`engine.reading`), so
+this works for every engine, never needs the server's locked store file, holds a batch in
+memory rather than a table, and (on DuckDB) copies every table as of one moment.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +27,7 @@ from sqlglot import exp
 
 from sextant.playground import masking
 from sextant.playground.tables import ALLOWED_TABLES, TENANT_COLUMN, scoped
-from sextant.store.engine import Engine
+from sextant.store.engine import Engine, Read
 from sextant.store.engines.duckdb import DUCKDB_TYPES
 from sextant.store.schema import ARROW_TYPES, TABLES, Column
 
@@ -130,9 +132,10 @@ class Snapshots:
             con = duckdb.connect(str(temp))
             try:
                 stored = self.engine.schema_version()
-                for name in ALLOWED_TABLES:
-                    if TABLES[name].since <= stored:
-                        _copy(con, self.engine, name, stored, tenants, sees_pii)
+                with self.engine.reading() as read:  # every table as of one moment
+                    for name in ALLOWED_TABLES:
+                        if TABLES[name].since <= stored:
+                            _copy(con, read, name, stored, tenants, sees_pii)
             finally:
                 con.close()
             os.chmod(temp, 0o600)
@@ -171,18 +174,24 @@ def select_rows(name: str, version: int, tenants: tuple[str, ...] | None) -> exp
 
 def _copy(
     con: duckdb.DuckDBPyConnection,
-    engine: Engine,
+    read: Read,
     name: str,
     version: int,
     tenants: tuple[str, ...] | None,
     sees_pii: bool,
 ) -> None:
+    """Stream the scope's rows of table `name` into the snapshot, a batch at a time (masked
+    first unless the scope sees PII): memory holds a batch, not the table."""
     spec = TABLES[name]
     columns = spec.columns_at(version)
-    data = engine.execute(select_rows(name, version, tenants))
-    data = data.cast(pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in columns]))
-    if not sees_pii:
-        data = masking.mask(spec, data)
+    schema = pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in columns])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in read(select_rows(name, version, tenants)):
+            rows = pa.Table.from_batches([batch]).cast(schema)
+            yield from (rows if sees_pii else masking.mask(spec, rows)).to_batches()
+
+    data = pa.RecordBatchReader.from_batches(schema, batches())
     con.execute(f"CREATE TABLE {_q(name)} ({', '.join(_ddl(c) for c in columns)})")
     con.register("__rows", data)
     try:

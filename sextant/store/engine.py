@@ -7,7 +7,7 @@ is already stored, so replays are idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
@@ -16,6 +16,7 @@ from sqlglot import exp
 
 Params = Sequence[object] | Mapping[str, object] | None
 Batches = pa.Table | pa.RecordBatch | pa.RecordBatchReader | Iterable[pa.RecordBatch]
+Read = Callable[[exp.Expression | str], pa.RecordBatchReader]
 
 TRUNCATED = b"sextant.truncated"
 
@@ -40,6 +41,12 @@ class Engine(Protocol):
         carries `sextant.truncated = true` when there were more. With `timeout` (seconds),
         a slower query is stopped with a `query_timeout` error.
         """
+        ...
+
+    def reading(self) -> AbstractContextManager[Read]:
+        """A function running queries whose rows come in batches, to copy large tables in
+        little memory; where the engine can, every query in the block sees the store as it
+        was when the block began."""
         ...
 
     def append(self, table: str, data: Batches, *, dedupe: bool = True) -> int:

@@ -136,3 +136,19 @@ def test_snapshot_is_the_same_when_the_store_is_clickhouse(store, tmp_path):
 def test_build_time_is_small_when_the_store_is_small(store):
     print(f"snapshot build (Acme, masked): {store.build_seconds * 1000:.0f} ms")
     assert store.build_seconds < 10
+
+
+def test_every_batch_is_masked_when_a_table_arrives_in_many(store, tmp_path):
+    def in_pairs(query) -> pa.RecordBatchReader:  # as a large table arrives: many batches
+        rows = store.engine.execute(query)
+        return pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches(max_chunksize=2))
+
+    con = duckdb.connect(str(tmp_path / "pairs.duckdb"))
+    version = store.engine.schema_version()
+    for name in ("customers", "events", "persons"):
+        snapshot_module._copy(con, in_pairs, name, version, (ACME,), sees_pii=False)
+    con.close()
+    copied, built = tables_in(tmp_path / "pairs.duckdb"), tables_in(store.acme.path)
+    assert copied["events"].num_rows > 2
+    for name in ("customers", "events", "persons"):
+        assert copied[name].equals(built[name]), name

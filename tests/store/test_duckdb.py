@@ -120,6 +120,19 @@ def test_event_duplicates_are_looked_for_within_a_day_of_their_timestamp():
         assert engine.append("events", at(20, ["b"])) == 1
 
 
+def test_reading_sees_one_moment_in_batches_while_rows_are_appended():
+    with DuckDBEngine(":memory:") as engine:
+        engine.append("events", event_rows(["a", "b"]))
+        with engine.reading() as read:
+            before = read("SELECT count(*) AS n FROM events").read_all()
+            engine.append("events", event_rows(["c"]))
+            during = read("SELECT count(*) AS n FROM events").read_all()
+            batches = list(read("SELECT range AS i FROM range(200000)"))
+        assert before.column(0).to_pylist() == during.column(0).to_pylist() == [2]
+        assert scalar(engine, "SELECT count(*) FROM events") == 3
+        assert len(batches) > 1 and sum(b.num_rows for b in batches) == 200_000
+
+
 def test_data_version_moves_only_when_rows_are_stored():
     with DuckDBEngine(":memory:") as engine:
         v0 = engine.data_version

@@ -29,7 +29,7 @@ from sqlglot import exp
 from sextant.errors import InvalidInput, StoreError
 from sextant.store import sessions
 from sextant.store.appends import conform, time_window
-from sextant.store.engine import TRUNCATED, Batches, Params, iter_batches
+from sextant.store.engine import TRUNCATED, Batches, Params, Read, iter_batches
 from sextant.store.engines.clickhouse_backends import BATCH, Backend, ChdbBackend, ConnectBackend
 from sextant.store.migrations import AddColumn, CreateTable, pending, too_new_error
 from sextant.store.schema import LATEST_VERSION, SESSIONS, TABLES, Column, Table, Type, table
@@ -210,6 +210,12 @@ class ClickHouseEngine:
             where += f" AND {_q(spec.time)} BETWEEN {low} AND {high}"
         sql = f"SELECT DISTINCT {key} FROM {_q(spec.name)} WHERE {where}"
         return self._db.query_arrow(sql, batch=rows.select(list(spec.key)))
+
+    @contextmanager
+    def reading(self) -> Iterator[Read]:
+        """Each query's rows as a reader over its whole result: ClickHouse offers no moment
+        shared by several queries, and the backends return results whole."""
+        yield lambda query: self.execute(query).to_reader()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -19,7 +19,7 @@ from sqlglot import exp
 from sextant.errors import InvalidInput, SextantError, StoreError
 from sextant.store import sessions
 from sextant.store.appends import conform, time_window
-from sextant.store.engine import TRUNCATED, Batches, Params, iter_batches
+from sextant.store.engine import TRUNCATED, Batches, Params, Read, iter_batches
 from sextant.store.migrations import AddColumn, CreateTable, pending, too_new_error
 from sextant.store.schema import LATEST_VERSION, SESSIONS, Column, Table, Type, table
 
@@ -183,6 +183,24 @@ class DuckDBEngine:
             raise InvalidInput("constraint_violation", str(exc), field=spec.name) from None
         finally:
             self._con.unregister(source)
+
+    @contextmanager
+    def reading(self) -> Iterator[Read]:
+        """One read transaction on a cursor of its own: every query sees the same moment,
+        whatever is appended meanwhile."""
+        cur = self._read_root.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+
+            def read(query: exp.Expression | str) -> pa.RecordBatchReader:
+                sql = (
+                    query.sql(dialect=self.dialect) if isinstance(query, exp.Expression) else query
+                )
+                return cur.sql(sql).to_arrow_reader(batch_size=65_536)
+
+            yield read
+        finally:
+            cur.close()  # ends the transaction, which wrote nothing
 
     @contextmanager
     def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
