@@ -16,7 +16,10 @@ class Playground:
     def __init__(self, settings: Settings, engine: Engine, store: AccessStore) -> None:
         self.settings = settings
         self.snapshots = Snapshots(
-            settings.playground_dir, engine, refresh_seconds=settings.playground_refresh_seconds
+            settings.playground_dir,
+            engine,
+            refresh_seconds=settings.playground_refresh_seconds,
+            key=store.secret(),
         )
         self.saved = SavedQueries(store)
 

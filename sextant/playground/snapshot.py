@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -61,9 +62,13 @@ class Snapshots:
         *,
         refresh_seconds: float = 60,
         keep_seconds: float = 3600,
+        key: bytes | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.engine = engine
+        # Keys the email pseudonyms of masked snapshots: the install's secret keeps them
+        # the same across restarts; without one they hold for this object's life.
+        self.key = key if key is not None else secrets.token_bytes(32)
         self.refresh_seconds = refresh_seconds
         self.keep_seconds = keep_seconds
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -135,7 +140,7 @@ class Snapshots:
                 with self.engine.reading() as read:  # every table as of one moment
                     for name in ALLOWED_TABLES:
                         if TABLES[name].since <= stored:
-                            _copy(con, read, name, stored, tenants, sees_pii)
+                            _copy(con, read, name, stored, tenants, sees_pii, self.key)
             finally:
                 con.close()
             os.chmod(temp, 0o600)
@@ -179,6 +184,7 @@ def _copy(
     version: int,
     tenants: tuple[str, ...] | None,
     sees_pii: bool,
+    key: bytes,
 ) -> None:
     """Stream the scope's rows of table `name` into the snapshot, a batch at a time (masked
     first unless the scope sees PII): memory holds a batch, not the table."""
@@ -189,7 +195,7 @@ def _copy(
     def batches() -> Iterator[pa.RecordBatch]:
         for batch in read(select_rows(name, version, tenants)):
             rows = pa.Table.from_batches([batch]).cast(schema)
-            yield from (rows if sees_pii else masking.mask(spec, rows)).to_batches()
+            yield from (rows if sees_pii else masking.mask(spec, rows, key)).to_batches()
 
     data = pa.RecordBatchReader.from_batches(schema, batches())
     con.execute(f"CREATE TABLE {_q(name)} ({', '.join(_ddl(c) for c in columns)})")

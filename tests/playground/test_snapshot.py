@@ -3,8 +3,10 @@ are reused while the store is unchanged (or within the refresh period) and prune
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
@@ -146,9 +148,46 @@ def test_every_batch_is_masked_when_a_table_arrives_in_many(store, tmp_path):
     con = duckdb.connect(str(tmp_path / "pairs.duckdb"))
     version = store.engine.schema_version()
     for name in ("customers", "events", "persons"):
-        snapshot_module._copy(con, in_pairs, name, version, (ACME,), sees_pii=False)
+        key = store.snapshots.key
+        snapshot_module._copy(con, in_pairs, name, version, (ACME,), sees_pii=False, key=key)
     con.close()
     copied, built = tables_in(tmp_path / "pairs.duckdb"), tables_in(store.acme.path)
     assert copied["events"].num_rows > 2
     for name in ("customers", "events", "persons"):
         assert copied[name].equals(built[name]), name
+
+
+def test_email_ids_and_addresses_in_text_become_stable_pseudonyms_when_pii_is_not_seen(
+    tmp_path,
+):
+    engine = DuckDBEngine(tmp_path / "emails.duckdb")
+    ids = ["ann@acme.test", "Ann@Acme.test", "bob@acme.test", "d4"]
+    engine.append(
+        "events",
+        pa.table(
+            {
+                "id": [f"e{i}" for i in range(8)],
+                "event": ["$pageview"] * 8,
+                "timestamp": pa.array(
+                    [datetime(2026, 1, 5, 9, i, tzinfo=UTC) for i in range(8)],
+                    pa.timestamp("us", "UTC"),
+                ),
+                "distinct_id": ids * 2,
+                "person_id": pa.array([1, 1, 2, 3] * 2, pa.int64()),
+                "tenant_id": [ACME] * 8,
+                "properties": ['{"note": "write to ann@acme.test"}'] * 8,
+            }
+        ),
+    )
+    snapshots = Snapshots(tmp_path / "snapshots", engine)
+    masked = snapshots.path((ACME,), sees_pii=False)
+    shown = snapshots.path((ACME,), sees_pii=True)
+    raw = masked.path.read_bytes()
+    assert b"acme.test" not in raw and b"acme.test" in shown.path.read_bytes()
+    events = tables_in(masked.path)["events"]
+    distinct = events.column("distinct_id").to_pylist()
+    assert "d4" in distinct and all(d == "d4" or d.startswith(MASK) for d in distinct)
+    assert len(set(distinct)) == 3  # the two spellings of Ann's address are one person
+    notes = {json.loads(p)["note"] for p in events.column("properties").to_pylist()}
+    assert len(notes) == 1 and notes.pop().startswith("write to " + MASK)
+    engine.close()
