@@ -90,6 +90,19 @@ def run_sql(
     return _result(checked, out, max_rows, elapsed_ms)
 
 
+# What a worker needs from the server's environment to start Python and find Sextant; the
+# rest (SEXTANT_OIDC_CLIENT_SECRET, cloud credentials, ...) stays out of its reach.
+WORKER_ENV = (
+    "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
+    "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "SYSTEMROOT",
+)  # fmt: skip
+
+
+def worker_env() -> dict[str, str]:
+    kept = {name: os.environ[name] for name in WORKER_ENV if name in os.environ}
+    return kept | {"MALLOC_ARENA_MAX": "2"}
+
+
 def _start_worker(cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
         WORKER,
@@ -97,7 +110,7 @@ def _start_worker(cwd: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=cwd,
-        env={**os.environ, "MALLOC_ARENA_MAX": "2"},
+        env=worker_env(),
         start_new_session=True,  # its own process group, so the kill reaches everything
     )
 

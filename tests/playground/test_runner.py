@@ -206,3 +206,14 @@ def test_a_dead_or_misplaced_waiting_worker_is_replaced(store, tmp_path):
     runner._SPARE._waiting = (tmp_path, elsewhere)  # as if started for another directory
     assert run_sql("SELECT 4", store.admin.path, tenants=None).rows == [(4,)]
     assert elsewhere.wait(10) != 0  # stopped, not used
+
+
+def test_a_worker_starts_without_the_servers_secrets_in_its_environment(store, monkeypatch):
+    from sextant.playground import runner
+
+    monkeypatch.setenv("SEXTANT_OIDC_CLIENT_SECRET", "hunter2")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "hunter3")
+    env = runner.worker_env()
+    assert "hunter2" not in env.values() and "hunter3" not in env.values()
+    assert env["PATH"] == runner.os.environ["PATH"] and env["MALLOC_ARENA_MAX"] == "2"
+    assert run_sql("SELECT 5", store.admin.path, tenants=None).rows == [(5,)]
