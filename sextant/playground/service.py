@@ -3,6 +3,9 @@ may see, within the configured limits, and their saved queries."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from sextant.access.roles import Principal, Role
 from sextant.access.store import AccessStore
 from sextant.config import Settings
@@ -19,7 +22,8 @@ class Playground:
             settings.playground_dir,
             engine,
             refresh_seconds=settings.playground_refresh_seconds,
-            key=store.secret(),
+            # A key of its own, derived from the install's secret (which also signs cookies).
+            key=hmac.new(store.secret(), b"playground email pseudonyms", hashlib.sha256).digest(),
         )
         self.saved = SavedQueries(store)
 
