@@ -12,8 +12,8 @@ A person's furthest level is their reach. The counted path (SEMANTICS F2: furthe
 then earliest completion) ends at their earliest reachable event of that level and starts
 at its latest start; its steps between are the earliest ones after each other from that
 start (they complete no later, and no earlier completion exists). A person who reaches
-only step 1 is counted from their first step-1 event in the range, as the attempt form
-does. The result has the columns `funnel_attempts.attempt_paths` gives, so every statement reads it
+only step 1 is counted from their first step-1 event in the range (the last of several at
+that time), as the attempt form ranks attempts: earliest completion, then latest start. The result has the columns `funnel_attempts.attempt_paths` gives, so every statement reads it
 the same way.
 """
 
@@ -137,27 +137,32 @@ def counted_paths(ctx: Context, query: FunnelQuery, plan: Plan, matched: str) ->
             col("start_eid"),
         ).from_(name)
         furthest = branch if furthest is None else exp.union(furthest, branch, distinct=False)
-    order = [exp.Ordered(this=col("reach"), desc=True), _asc("done_ts"), _asc("done_eid")]
+    # As the attempt form ranks attempts: furthest, completed earliest, then started latest.
+    order = [
+        exp.Ordered(this=col("reach"), desc=True),
+        _asc("done_ts"),
+        exp.Ordered(this=col("start"), desc=True),
+        exp.Ordered(this=col("start_eid"), desc=True),
+    ]
     done = ["who", "reach", "done_ts", "done_eid", "start", "start_eid"]
     best = plan.add(
         "furthest",
         _first_row(exp.select(exp.Star()).from_(furthest.subquery("levels")), done, order),
-        "each person's furthest level, completed earliest",
+        "each person's furthest level, completed earliest, started latest",
     )
-    entered = [
-        col("who"),
-        exp.alias_(exp.Min(this=col("ts")), "first_ts"),
-        exp.alias_(exp.Max(this=col("ts")), "last_t1"),
-    ]
-    if dims:  # the first step-1 event itself is needed only for its breakdown values
-        entered.append(
-            exp.alias_(exp.ArgMin(this=col("eid"), expression=_key("ts", "eid")), "first_eid")
-        )
     firsts = plan.add(
         "entered",
-        exp.select(*entered).from_(level).group_by(col("who")),
+        exp.select(
+            col("who"),
+            exp.alias_(exp.Min(this=col("ts")), "first_ts"),
+            exp.alias_(exp.Max(this=col("ts")), "last_t1"),
+        )
+        .from_(level)
+        .group_by(col("who")),
         "persons entering the funnel: their first and last step-1 event in the range",
     )
+    if dims:  # the step-1 event itself is needed only for its breakdown values
+        firsts = _first_event(plan, level, firsts)
     path = plan.add(
         "path_1",
         exp.select(
@@ -189,6 +194,27 @@ def counted_paths(ctx: Context, query: FunnelQuery, plan: Plan, matched: str) ->
         path = _next_step(plan, path, matched, levels[k - 1], k, dims, columns)
         columns += [f"t{k}", *([f"eid{k}", *(f"d{k}_{dim}" for dim in dims)] if dims else [])]
     return _paths(ctx, query, plan, path)
+
+
+def _first_event(plan: Plan, level: str, firsts: str) -> str:
+    """`firsts` with `first_eid`: of the step-1 events at a person's first time, the last in
+    (timestamp, event id) order, the start a 1-step attempt ranking takes (started latest)."""
+    on = exp.and_(
+        exp.EQ(this=col("who", "l"), expression=col("who", "f")),
+        exp.EQ(this=col("ts", "l"), expression=col("first_ts", "f")),
+    )
+    select = (
+        exp.select(
+            exp.alias_(col("who", "f"), "who"),
+            exp.alias_(exp.Min(this=col("first_ts", "f")), "first_ts"),
+            exp.alias_(exp.Min(this=col("last_t1", "f")), "last_t1"),
+            exp.alias_(exp.Max(this=col("eid", "l")), "first_eid"),
+        )
+        .from_(exp.alias_(exp.table_(firsts), "f", table=True))
+        .join(exp.alias_(exp.table_(level), "l", table=True), on=on, join_type="INNER")
+        .group_by(col("who", "f"))
+    )
+    return plan.add("entered_event", select, "the step-1 event a person entering only starts from")
 
 
 def _with_dims(plan: Plan, path: str, matched: str, columns: list[str], dims: list[str]) -> str:

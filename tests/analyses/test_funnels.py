@@ -126,6 +126,29 @@ def test_attribution(store, analyze):
     assert buckets(2) == {"FR": 1, None: 3}
 
 
+@pytest.mark.parametrize("steps", [["A", "B"], ["A", "A"]])
+def test_equal_times_rank_as_attempts_do_the_latest_start_first(empty_store, analyze, steps):
+    # Two step-1 events at one time: the counted attempt completes as early and starts
+    # later in (timestamp, event id) order, so its value is the second one's (found by
+    # hypothesis, tests/analyses/test_funnel_properties.py).
+    at = utc("2024-03-05 13:00")
+    load(
+        empty_store,
+        Data(
+            events=[
+                Event("a1", "A", at, 1, "t1"),
+                Event("a2", "A", at, 1, "t1", country="FR"),
+                Event("b9", "B", utc("2024-03-20 10:00"), 2, "t1"),  # names the steps may use
+                Event("x9", "X", utc("2024-03-20 10:00"), 2, "t1"),
+            ]
+        ),
+    )
+    body = RANGE | {"steps": steps, "window": 3600, "breakdown": ["country"]}
+    for entry_body in (body, body | {"exclusions": [{"event": "X", "between": [1, 2]}]}):
+        result = analyze(empty_store, "funnel", entry_body)["result"]  # level and attempt forms
+        assert [(r["country"], r["persons"]) for r in result["breakdown"]] == [("FR", 1)]
+
+
 def test_trend_and_dropped_persons(store, analyze):
     body = RANGE | {"steps": ["A", "B", "C"], "window": 3600, "trend": True, "persons": True}
     result = analyze(store, "funnel", body)["result"]

@@ -78,7 +78,7 @@ WITH matched /* step and exclusion events from the range start to its end plus t
     e.who,
     e.ts,
     e.eid
-), furthest /* each person's furthest level, completed earliest */ AS (
+), furthest /* each person's furthest level, completed earliest, started latest */ AS (
   SELECT
     who,
     reach,
@@ -89,7 +89,7 @@ WITH matched /* step and exclusion events from the range start to its end plus t
   FROM (
     SELECT
       *,
-      ROW_NUMBER() OVER (PARTITION BY who ORDER BY reach DESC, done_ts, done_eid) AS nth
+      ROW_NUMBER() OVER (PARTITION BY who ORDER BY reach DESC, done_ts, start DESC, start_eid DESC) AS nth
     FROM (
       SELECT
         who,
