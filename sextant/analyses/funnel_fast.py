@@ -13,8 +13,9 @@ then earliest completion) ends at their earliest reachable event of that level a
 at its latest start; its steps between are the earliest ones after each other from that
 start (they complete no later, and no earlier completion exists). A person who reaches
 only step 1 is counted from their first step-1 event in the range (the last of several at
-that time), as the attempt form ranks attempts: earliest completion, then latest start. The result has the columns `funnel_attempts.attempt_paths` gives, so every statement reads it
-the same way.
+that time), as the attempt form ranks attempts: earliest completion, then latest start.
+The result has the columns `funnel_attempts.attempt_paths` gives, so every statement reads
+it the same way.
 """
 
 from __future__ import annotations
